@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what the tests need (socat for pseudo-terminal pairs) and runs every test.
+# Prints "N passed, N failed[, N skipped]" as its last line; exits non-zero if any test failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v socat >/dev/null 2>&1 || need+=(socat)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null \
+    || { echo "could not install ${need[*]} with apt-get" >&2; exit 1; }
+fi
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+dotnet build Mcp.Frames.sln -c Release -nologo -v q || { echo "0 passed, 1 failed"; exit 1; }
+dotnet test Mcp.Frames.sln -c Release --no-build -nologo \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" -- NUnit.NumberOfTestWorkers=2
+status=$?
+
+passed=0; failed=0; skipped=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n1)
+  get() { printf '%s' "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+  total=$(get total); p=$(get passed); f=$(get failed); e=$(get error); t=$(get timeout); ab=$(get aborted)
+  passed=$((passed + p)); failed=$((failed + f + e + t + ab))
+  skipped=$((skipped + total - p - f - e - t - ab))
+done
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then echo "no tests ran" >&2; failed=1; status=1; fi
+line="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
+echo "$line"
+exit "$status"
