@@ -10,7 +10,7 @@ for proj in src/*/*.csproj; do
   [ -f "$file" ] || echo '#nullable enable' > "$file"
   grep -q '^#nullable enable' "$file" || sed -i '1i #nullable enable' "$file"
   for _ in 1 2 3; do
-    out=$(dotnet build "$proj" -nologo -v q 2>&1 || true)
+    out=$(dotnet build "$proj" -nologo -v q --artifacts-path "${TMPDIR:-/tmp}/mcp-publicapi-$(id -u)-$$" 2>&1 || true)
     added=$(printf '%s\n' "$out" | grep -oP "error RS0016: Symbol '\K.*(?=' is not part of the declared public API)" | sort -u || true)
     removed=$(printf '%s\n' "$out" | grep -oP "error RS0017: Symbol '\K.*(?=' is part of the declared API, but)" | sort -u || true)
     [ -z "$added$removed" ] && break

@@ -1,0 +1,174 @@
+using System.Buffers;
+using System.Threading.Channels;
+
+namespace Mcp.Frames.Connections;
+
+/// <content>The device role: received requests go through a bounded queue to handler tasks.</content>
+public sealed partial class FrameConnection
+{
+    private const int ControlReplyCapacity = 32;
+    private static readonly RequestHandler EchoHandler = static (request, ct) =>
+        request.ReplyAsync(request.Connection.Profile.OkStatus, request.Body, ct);
+
+    private readonly RequestHandler?[] _handlers = new RequestHandler?[256];
+    private long _rejected;
+    private long _handled;
+    private long _controlDropped;
+
+    /// <summary>
+    /// Sets the handler of a request command, replacing any earlier one (the heartbeat command is answered with an
+    /// echo until a handler replaces it). Handlers run on handler tasks, at most
+    /// <see cref="FrameConnectionOptions.HandlerConcurrency"/> at once; requests with no handler are answered with the
+    /// profile's UNKNOWN_COMMAND status (or dropped by profiles without status).
+    /// </summary>
+    /// <param name="command">The request command.</param>
+    /// <param name="handler">The handler, or <see langword="null"/> to remove it.</param>
+    public void MapRequestHandler(byte command, RequestHandler? handler) => Volatile.Write(ref _handlers[command], handler);
+
+    private void OnRequest(byte command, ReadOnlySpan<byte> payload)
+    {
+        RequestHandler? handler = Volatile.Read(ref _handlers[command]);
+        int headerLength = Math.Min(_profile.RequestHeaderLength, payload.Length);
+        if (handler is null)
+        {
+            ConnectionLog.NoHandler(_logger, Name, DescribeCommand(command));
+            QueueControlReply(command, payload.Slice(0, headerLength), _profile.UnknownCommandStatus);
+            return;
+        }
+
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(payload.Length, 1));
+        payload.CopyTo(buffer);
+        if (_inbound.Writer.TryWrite(new InboundRequest(command, handler, buffer, payload.Length, headerLength)))
+        {
+            return;
+        }
+
+        ArrayPool<byte>.Shared.Return(buffer);
+        Interlocked.Increment(ref _rejected);
+        _telemetry.InboundRequestsRejected.Add(1, _linkTag);
+        ConnectionLog.RequestRejected(_logger, Name, DescribeCommand(command), _inboundCapacity);
+        QueueControlReply(command, payload.Slice(0, headerLength), _profile.BusyStatus);
+    }
+
+    private void QueueControlReply(byte command, ReadOnlySpan<byte> requestHeader, byte status)
+    {
+        if (!_profile.HasStatus)
+        {
+            return; // nothing to say without a status byte
+        }
+
+        int header = 0;
+        for (int i = 0; i < requestHeader.Length && i < sizeof(int); i++)
+        {
+            header |= requestHeader[i] << (8 * i);
+        }
+
+        if (!_controlReplies.Writer.TryWrite(new ControlReply(command, header, requestHeader.Length, status)))
+        {
+            long dropped = Interlocked.Increment(ref _controlDropped);
+            ConnectionLog.ControlReplyDropped(_logger, Name, dropped);
+        }
+    }
+
+    private async Task HandlerLoopAsync()
+    {
+        var context = new RequestContext(this);
+        ChannelReader<InboundRequest> reader = _inbound.Reader;
+        CancellationToken ct = _shutdown.Token;
+        try
+        {
+            while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out InboundRequest request))
+                {
+                    context.Reset(request.Command, request.Buffer, request.Length, request.HeaderLength);
+                    try
+                    {
+                        await request.Handler(context, ct).ConfigureAwait(false);
+                        if (!context.HasReplied && _profile.HasStatus)
+                        {
+                            ConnectionLog.HandlerDidNotReply(_logger, Name, DescribeCommand(request.Command), _profile.DescribeStatus(_profile.InternalErrorStatus));
+                            await context.ReplyAsync(_profile.InternalErrorStatus, default, ct).ConfigureAwait(false);
+                        }
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+                    {
+                        if (ex is ConnectionClosedException)
+                        {
+                            return;
+                        }
+
+                        ConnectionLog.HandlerFailed(_logger, Name, DescribeCommand(request.Command), ex);
+                        if (!context.HasReplied && _profile.HasStatus)
+                        {
+                            await TryReplyInternalErrorAsync(context, ct).ConfigureAwait(false);
+                        }
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(context.DetachBuffer());
+                        Interlocked.Increment(ref _handled);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The connection closed.
+        }
+        finally
+        {
+            while (reader.TryRead(out InboundRequest request))
+            {
+                ArrayPool<byte>.Shared.Return(request.Buffer);
+            }
+        }
+    }
+
+    private static async ValueTask TryReplyInternalErrorAsync(RequestContext context, CancellationToken ct)
+    {
+        try
+        {
+            await context.ReplyAsync(context.Connection.Profile.InternalErrorStatus, default, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ConnectionClosedException or OperationCanceledException)
+        {
+            // The link is gone; nobody is waiting for the answer.
+        }
+    }
+
+    private async Task ControlReplyLoopAsync()
+    {
+        ChannelReader<ControlReply> reader = _controlReplies.Reader;
+        CancellationToken ct = _shutdown.Token;
+        try
+        {
+            while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out ControlReply reply))
+                {
+                    await SendControlReplyAsync(reply, ct).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException)
+        {
+            // The connection closed.
+        }
+    }
+
+    private ValueTask SendControlReplyAsync(ControlReply reply, CancellationToken ct)
+    {
+        Span<byte> header = stackalloc byte[sizeof(int)];
+        for (int i = 0; i < reply.HeaderLength; i++)
+        {
+            header[i] = (byte)(reply.Header >> (8 * i));
+        }
+
+        return SendResponseAsync(reply.Command, header[..reply.HeaderLength], reply.Status, BytesPayload.Empty, ct);
+    }
+
+    private readonly record struct InboundRequest(byte Command, RequestHandler Handler, byte[] Buffer, int Length, int HeaderLength);
+
+    private readonly record struct ControlReply(byte Command, int Header, int HeaderLength, byte Status);
+}

@@ -1,0 +1,175 @@
+using System.Buffers;
+using Mcp.Frames.Framing;
+using Mcp.Frames.Profiles;
+using Mcp.Frames.Transports;
+
+namespace Mcp.Frames.Connections;
+
+/// <content>The read loop: classifies each frame and hands it off without running user code.</content>
+public sealed partial class FrameConnection
+{
+    private readonly Lock _subscriptionsLock = new();
+    private OneWaySubscription[] _subscriptions = [];
+    private long _unmatched;
+    private long _malformed;
+    private long _oneWayReceived;
+    private long _eventsDropped;
+
+    /// <summary>
+    /// Subscribes to one-way messages of a command (optionally with a given first payload byte). Messages arrive in
+    /// the subscription's own bounded queue.
+    /// </summary>
+    /// <param name="options">What to receive and how the queue behaves.</param>
+    /// <returns>The subscription; dispose it to stop.</returns>
+    /// <exception cref="ConnectionClosedException">The connection has ended.</exception>
+    public OneWaySubscription SubscribeOneWay(OneWaySubscriptionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var subscription = new OneWaySubscription(this, options);
+        lock (_subscriptionsLock)
+        {
+            if (Volatile.Read(ref _closed) != 0)
+            {
+                throw CreateClosedException();
+            }
+
+            _subscriptions = [.. _subscriptions, subscription];
+        }
+
+        return subscription;
+    }
+
+    internal void RemoveSubscription(OneWaySubscription subscription)
+    {
+        lock (_subscriptionsLock)
+        {
+            _subscriptions = Array.FindAll(_subscriptions, s => !ReferenceEquals(s, subscription));
+        }
+    }
+
+    internal void OnEventDropped()
+    {
+        Interlocked.Increment(ref _eventsDropped);
+        _telemetry.EventsDropped.Add(1, _linkTag);
+    }
+
+    private void CompleteSubscriptions(Exception error)
+    {
+        OneWaySubscription[] subscriptions;
+        lock (_subscriptionsLock)
+        {
+            subscriptions = _subscriptions;
+            _subscriptions = [];
+        }
+
+        foreach (OneWaySubscription subscription in subscriptions)
+        {
+            subscription.Complete(error);
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var reader = new FrameReader(_pipe.Input, _parser, new FrameReaderOptions { StallTimeout = _stallTimeout, TimeProvider = _time });
+        try
+        {
+            await reader.RunAsync(new ReceiveSink(this), _shutdown.Token).ConfigureAwait(false);
+            Shutdown(ConnectionCloseReason.RemoteClosed, $"connection {Name} closed by the peer (end of stream)", null);
+        }
+        catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
+        {
+            // Closed locally.
+        }
+        catch (Exception ex)
+        {
+            string why = ex is TransportException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
+            Shutdown(ConnectionCloseReason.TransportError, $"connection {Name} lost: {why}", ex);
+        }
+    }
+
+    private void OnFrame(in Frame frame)
+    {
+        Volatile.Write(ref _lastReceived, _time.GetTimestamp());
+        ReadOnlySpan<byte> payload = frame.Payload.Span;
+        switch (_profile.Classify(frame.Command, payload))
+        {
+            case FrameKind.Response:
+                OnResponse(frame.Command, payload);
+                break;
+            case FrameKind.Request:
+                OnRequest(frame.Command, payload);
+                break;
+            case FrameKind.OneWay:
+                OnOneWay(frame.Command, payload);
+                break;
+            default:
+                Interlocked.Increment(ref _malformed);
+                _telemetry.MalformedFrames.Add(1, _linkTag);
+                ConnectionLog.MalformedFrame(_logger, Name, DescribeCommand(frame.Command), payload.Length);
+                break;
+        }
+    }
+
+    private void OnResponse(byte command, ReadOnlySpan<byte> payload)
+    {
+        PendingRequest? pending = null;
+        if (_matcher.TryGetResponseKey(command, payload, out int key))
+        {
+            lock (_pendingLock)
+            {
+                if (_pending.Remove(key, out pending))
+                {
+                    // Removed here so that no other path can see it; the waiter still decides who completes it.
+                }
+            }
+        }
+
+        if (pending is not null)
+        {
+            int bodyOffset = _profile.ReadResponseHeader(payload, out byte status);
+            ReadOnlySpan<byte> body = payload.Slice(bodyOffset);
+            byte[]? buffer = null;
+            if (!body.IsEmpty)
+            {
+                buffer = ArrayPool<byte>.Shared.Rent(body.Length);
+                body.CopyTo(buffer);
+            }
+
+            if (pending.TrySetResponse(new Response(command, status, buffer, body.Length)))
+            {
+                return;
+            }
+
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer); // lost the race to a timeout or cancellation
+            }
+        }
+
+        Interlocked.Increment(ref _unmatched);
+        _telemetry.UnmatchedResponses.Add(1, _linkTag);
+        ConnectionLog.UnmatchedResponse(_logger, Name, DescribeCommand(command), key >= 0 ? _matcher.DescribeKey(key) : "no key");
+    }
+
+    private void OnOneWay(byte command, ReadOnlySpan<byte> payload)
+    {
+        Interlocked.Increment(ref _oneWayReceived);
+        foreach (OneWaySubscription subscription in Volatile.Read(ref _subscriptions))
+        {
+            if (subscription.Matches(command, payload))
+            {
+                subscription.Deliver(command, payload);
+            }
+        }
+    }
+
+    private sealed class ReceiveSink(FrameConnection owner) : IFrameSink
+    {
+        public bool OnFrame(in Frame frame)
+        {
+            owner.OnFrame(in frame);
+            return true;
+        }
+    }
+}

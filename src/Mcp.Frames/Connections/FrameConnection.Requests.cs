@@ -1,0 +1,311 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+
+namespace Mcp.Frames.Connections;
+
+/// <content>The requester role: match keys, waiters registered before sending, deadlines, retries.</content>
+public sealed partial class FrameConnection
+{
+    private readonly SemaphoreSlim _inFlight;
+    private readonly Lock _pendingLock = new();
+    private readonly Dictionary<int, PendingRequest> _pending = [];
+    private readonly ConcurrentBag<PendingRequest> _pendingPool = [];
+    private long _requestsSent;
+    private long _requestsAnswered;
+    private long _requestsTimedOut;
+    private long _lastRoundTripTicks;
+
+    /// <summary>
+    /// Sends a request and waits for its answer, retrying on BUSY (and, for idempotent requests, on timeout) with
+    /// backoff. Dispose the returned response after reading its body.
+    /// </summary>
+    /// <param name="command">The request's command.</param>
+    /// <param name="body">The body (after the profile's header, which the connection writes).</param>
+    /// <param name="options">Timeout and retry settings; <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Gives up the request; its match key is then retired for a timeout period.</param>
+    /// <returns>The OK answer.</returns>
+    /// <exception cref="RemoteStatusException">The peer answered with another status (after any BUSY retries).</exception>
+    /// <exception cref="RequestTimeoutException">No answer within the timeout (after any retries).</exception>
+    /// <exception cref="ConnectionClosedException">The link ended before the answer came.</exception>
+    /// <exception cref="ArgumentException">The body exceeds the link's payload limit; nothing was sent.</exception>
+    public ValueTask<Response> SendRequestAsync(byte command, ReadOnlyMemory<byte> body = default, RequestOptions? options = null, CancellationToken cancellationToken = default) =>
+        SendRequestAsync(command, new BytesPayload(body), options, cancellationToken);
+
+    /// <summary>Sends a request whose body writes itself into the frame; see <see cref="SendRequestAsync(byte, ReadOnlyMemory{byte}, RequestOptions?, CancellationToken)"/>.</summary>
+    /// <typeparam name="TBody">The body type (a struct, for no allocation).</typeparam>
+    /// <param name="command">The request's command.</param>
+    /// <param name="body">The body.</param>
+    /// <param name="options">Timeout and retry settings.</param>
+    /// <param name="cancellationToken">Gives up the request.</param>
+    /// <returns>The OK answer.</returns>
+    public async ValueTask<Response> SendRequestAsync<TBody>(byte command, TBody body, RequestOptions? options = null, CancellationToken cancellationToken = default)
+        where TBody : IFramePayload
+    {
+        options ??= RequestOptions.Default;
+        TimeSpan timeout = options.Timeout ?? _requestTimeout;
+        int attempt = 0;
+        while (true)
+        {
+            Response response;
+            try
+            {
+                response = await SendOnceAsync(command, body, timeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RequestTimeoutException) when (options.Idempotent && attempt < options.MaxRetries)
+            {
+                await BackoffAsync(options, attempt++, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (!_profile.HasStatus || response.Status == _profile.OkStatus)
+            {
+                return response;
+            }
+
+            if (response.Status == _profile.BusyStatus && attempt < options.MaxRetries)
+            {
+                response.Dispose();
+                await BackoffAsync(options, attempt++, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            _telemetry.RequestsFailed.Add(1, _linkTag);
+            RemoteStatusException error = CreateStatusException(command, response);
+            response.Dispose();
+            throw error;
+        }
+    }
+
+    /// <summary>
+    /// Sends a request once and returns whatever status comes back, with no retries and no exception for a non-OK
+    /// status (for tools that show raw answers).
+    /// </summary>
+    /// <param name="command">The request's command.</param>
+    /// <param name="body">The body.</param>
+    /// <param name="timeout">The timeout; <see langword="null"/> for the connection's default.</param>
+    /// <param name="cancellationToken">Gives up the request.</param>
+    /// <returns>The answer, any status.</returns>
+    /// <exception cref="RequestTimeoutException">No answer within the timeout.</exception>
+    /// <exception cref="ConnectionClosedException">The link ended before the answer came.</exception>
+    public ValueTask<Response> SendRawRequestAsync(byte command, ReadOnlyMemory<byte> body, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        SendOnceAsync(command, new BytesPayload(body), timeout ?? _requestTimeout, cancellationToken);
+
+    internal void RemovePending(PendingRequest request)
+    {
+        lock (_pendingLock)
+        {
+            if (_pending.TryGetValue(request.Key, out PendingRequest? current) && ReferenceEquals(current, request))
+            {
+                _pending.Remove(request.Key);
+            }
+        }
+    }
+
+    internal RequestTimeoutException CreateTimeoutException(PendingRequest request) =>
+        new($"Request {DescribeCommand(request.Command)} ({_matcher.DescribeKey(request.Key)}) on {Name} got no answer within {request.Timeout.TotalMilliseconds:0} ms.")
+        {
+            Command = request.Command,
+            Timeout = request.Timeout,
+            LinkName = Name,
+        };
+
+    private async ValueTask<Response> SendOnceAsync<TBody>(byte command, TBody body, TimeSpan timeout, CancellationToken cancellationToken)
+        where TBody : IFramePayload
+    {
+        ThrowIfNotOpen();
+        long start = _time.GetTimestamp();
+        if (!_inFlight.Wait(0, CancellationToken.None))
+        {
+            await WaitWithDeadlineAsync(_inFlight, null, command, start, timeout, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            if (!_matcher.TryAcquire(command, out int key))
+            {
+                key = await WaitWithDeadlineAsync(null, _matcher, command, start, timeout, cancellationToken).ConfigureAwait(false);
+            }
+
+            return await SendWithKeyAsync(command, key, body, timeout - _time.GetElapsedTime(start), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _inFlight.Release();
+        }
+    }
+
+    private async ValueTask<Response> SendWithKeyAsync<TBody>(byte command, int key, TBody body, TimeSpan remaining, CancellationToken cancellationToken)
+        where TBody : IFramePayload
+    {
+        if (remaining <= TimeSpan.Zero)
+        {
+            remaining = TimeSpan.FromTicks(1);
+        }
+
+        PendingRequest pending = RentPending();
+        pending.Arm(key, command, remaining, cancellationToken);
+        lock (_pendingLock)
+        {
+            if (!_pending.TryAdd(key, pending))
+            {
+                throw new InvalidOperationException($"Match key {_matcher.DescribeKey(key)} on {Name} is already in flight: the profile's matcher handed it out twice.");
+            }
+        }
+
+        using Activity? activity = FramesTelemetry.ActivitySource.StartActivity("mcp.request", ActivityKind.Client);
+        activity?.SetTag("mcp.link", Name);
+        activity?.SetTag("mcp.command", DescribeCommand(command));
+        activity?.SetTag("mcp.key", _matcher.DescribeKey(key));
+
+        Interlocked.Increment(ref _requestsSent);
+        _telemetry.RequestsStarted.Add(1, _linkTag);
+        _telemetry.InFlight.Add(1, _linkTag);
+        bool abandoned = false;
+        try
+        {
+            try
+            {
+                // The waiter is registered above, before the request can reach the peer.
+                await WriteFrameAsync(command, new RequestPayload<TBody>(_matcher, _profile.RequestHeaderLength, key, body), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                pending.TryFail(ex);
+            }
+
+            Response response = await pending.Task.ConfigureAwait(false);
+            TimeSpan rtt = _time.GetElapsedTime(pending.StartTimestamp);
+            Volatile.Write(ref _lastRoundTripTicks, Math.Max(1, rtt.Ticks));
+            Interlocked.Increment(ref _requestsAnswered);
+            _telemetry.RequestDuration.Record(rtt.TotalSeconds, _linkTag);
+            if (response.Status == _profile.OkStatus || !_profile.HasStatus)
+            {
+                _telemetry.RequestsCompleted.Add(1, _linkTag);
+            }
+
+            return response;
+        }
+        catch (RequestTimeoutException)
+        {
+            abandoned = true;
+            Interlocked.Increment(ref _requestsTimedOut);
+            _telemetry.RequestsTimedOut.Add(1, _linkTag);
+            activity?.SetStatus(ActivityStatusCode.Error, "timeout");
+            throw;
+        }
+        catch (Exception ex)
+        {
+            abandoned = ex is OperationCanceledException;
+            _telemetry.RequestsFailed.Add(1, _linkTag);
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            throw;
+        }
+        finally
+        {
+            RemovePending(pending);
+            pending.Recycle();
+            _pendingPool.Add(pending);
+            _telemetry.InFlight.Add(-1, _linkTag);
+
+            // PROTOCOL.md §2.1: an abandoned seq stays out of use for at least one more timeout period.
+            _matcher.Release(key, abandoned, pending.Timeout);
+        }
+    }
+
+    private PendingRequest RentPending() => _pendingPool.TryTake(out PendingRequest? pending) ? pending : new PendingRequest(this, _time);
+
+    private async ValueTask<int> WaitWithDeadlineAsync(SemaphoreSlim? gate, Profiles.IRequestMatcher? matcher, byte command, long start, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        TimeSpan remaining = timeout - _time.GetElapsedTime(start);
+        using var deadline = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.FromTicks(1), _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token, _shutdown.Token);
+        try
+        {
+            if (gate is not null)
+            {
+                await gate.WaitAsync(linked.Token).ConfigureAwait(false);
+                return 0;
+            }
+
+            return await matcher!.AcquireAsync(command, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (_shutdown.IsCancellationRequested)
+            {
+                throw CreateClosedException();
+            }
+
+            Interlocked.Increment(ref _requestsTimedOut);
+            _telemetry.RequestsTimedOut.Add(1, _linkTag);
+            string waitedFor = gate is not null ? $"a free slot ({MaxInFlight} requests in flight)" : "a free match key";
+            throw new RequestTimeoutException($"Request {DescribeCommand(command)} on {Name} waited {timeout.TotalMilliseconds:0} ms for {waitedFor} and was not sent.")
+            {
+                Command = command,
+                Timeout = timeout,
+                LinkName = Name,
+            };
+        }
+    }
+
+    private Task BackoffAsync(RequestOptions options, int attempt, CancellationToken cancellationToken)
+    {
+        TimeSpan delay = options.RetryBackoff * Math.Pow(2, attempt);
+        return delay <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(delay, _time, cancellationToken);
+    }
+
+    private RemoteStatusException CreateStatusException(byte command, Response response)
+    {
+        string statusName = _profile.DescribeStatus(response.Status);
+        string? remoteMessage = null;
+        if (!response.Body.IsEmpty)
+        {
+            try
+            {
+                remoteMessage = new UTF8Encoding(false, true).GetString(response.Body.Span);
+            }
+            catch (DecoderFallbackException)
+            {
+                // §2.2: the text is informational; a device may send anything.
+            }
+        }
+
+        string suffix = remoteMessage is null ? "" : $": {remoteMessage}";
+        return new RemoteStatusException($"Request {DescribeCommand(command)} on {Name} was answered {statusName} (0x{response.Status:X2}){suffix}.")
+        {
+            Command = command,
+            Status = response.Status,
+            StatusName = statusName,
+            RemoteMessage = remoteMessage,
+            LinkName = Name,
+        };
+    }
+
+    private void FailAllPending(Exception error)
+    {
+        PendingRequest[] pending;
+        lock (_pendingLock)
+        {
+            pending = [.. _pending.Values];
+            _pending.Clear();
+        }
+
+        foreach (PendingRequest request in pending)
+        {
+            request.TryFail(error);
+        }
+    }
+
+    private readonly struct RequestPayload<TBody>(Profiles.IRequestMatcher matcher, int headerLength, int key, TBody body) : IFramePayload
+        where TBody : IFramePayload
+    {
+        public int MaxLength => headerLength + body.MaxLength;
+
+        public int WriteTo(Span<byte> destination)
+        {
+            matcher.WriteRequestHeader(key, destination);
+            return headerLength + body.WriteTo(destination.Slice(headerLength));
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+
+namespace Mcp.Frames.Connections;
+
+/// <summary>
+/// A subscriber's bounded queue of one-way messages from one connection. The read loop only copies a message into
+/// the queue; the subscriber reads at its own pace on its own task. A full queue drops by its
+/// <see cref="OverflowPolicy"/> and counts in <see cref="Dropped"/>; it never slows the read loop, responses, or other
+/// subscribers. One reader per subscription.
+/// </summary>
+public sealed class OneWaySubscription : IDisposable
+{
+    private readonly FrameConnection _owner;
+    private readonly Channel<OneWayMessage> _channel;
+    private long _dropped;
+    private long _delivered;
+
+    internal OneWaySubscription(FrameConnection owner, OneWaySubscriptionOptions options)
+    {
+        _owner = owner;
+        Command = options.Command;
+        FirstByte = options.FirstByte;
+        _channel = Channel.CreateBounded<OneWayMessage>(
+            new BoundedChannelOptions(options.Capacity)
+            {
+                FullMode = options.Overflow == OverflowPolicy.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.DropWrite,
+                SingleReader = true,
+                SingleWriter = false,
+                AllowSynchronousContinuations = false,
+            },
+            OnDropped);
+    }
+
+    /// <summary>The command this subscription receives.</summary>
+    public byte Command { get; }
+
+    /// <summary>The first-byte filter, if any.</summary>
+    public byte? FirstByte { get; }
+
+    /// <summary>Messages dropped because the queue was full.</summary>
+    public long Dropped => Volatile.Read(ref _dropped);
+
+    /// <summary>Messages put in the queue.</summary>
+    public long Delivered => Volatile.Read(ref _delivered);
+
+    /// <summary>Completes when the subscription ends (disposed, or its connection closed).</summary>
+    public Task Completion => _channel.Reader.Completion;
+
+    /// <summary>Waits until a message can be read.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns><see langword="false"/> when the subscription has ended and the queue is empty.</returns>
+    /// <exception cref="ConnectionClosedException">The connection closed (after the queued messages were read).</exception>
+    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => _channel.Reader.WaitToReadAsync(cancellationToken);
+
+    /// <summary>Takes the next message if one is queued. Dispose it after use.</summary>
+    /// <param name="message">The message.</param>
+    /// <returns><see langword="true"/> when a message was taken.</returns>
+    public bool TryRead(out OneWayMessage message) => _channel.Reader.TryRead(out message);
+
+    /// <summary>
+    /// Reads messages until the subscription ends. Each message is disposed when the loop moves on, so do not keep
+    /// its payload beyond the loop body.
+    /// </summary>
+    /// <param name="cancellationToken">Stops reading.</param>
+    /// <returns>The messages in arrival order.</returns>
+    public async IAsyncEnumerable<OneWayMessage> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ChannelReader<OneWayMessage> reader = _channel.Reader;
+        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out OneWayMessage message))
+            {
+                try
+                {
+                    yield return message;
+                }
+                finally
+                {
+                    message.Dispose();
+                }
+            }
+        }
+    }
+
+    /// <summary>Stops the subscription; queued messages are released.</summary>
+    public void Dispose()
+    {
+        _owner.RemoveSubscription(this);
+        Complete(null);
+        while (_channel.Reader.TryRead(out OneWayMessage message))
+        {
+            message.Dispose();
+        }
+    }
+
+    internal bool Matches(byte command, ReadOnlySpan<byte> payload) =>
+        command == Command && (FirstByte is not { } first || (!payload.IsEmpty && payload[0] == first));
+
+    internal void Deliver(byte command, ReadOnlySpan<byte> payload)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(payload.Length, 1));
+        payload.CopyTo(buffer);
+        if (_channel.Writer.TryWrite(new OneWayMessage(command, buffer, payload.Length)))
+        {
+            Interlocked.Increment(ref _delivered);
+        }
+        else
+        {
+            ArrayPool<byte>.Shared.Return(buffer); // the subscription has ended
+        }
+    }
+
+    internal void Complete(Exception? error) => _channel.Writer.TryComplete(error);
+
+    private void OnDropped(OneWayMessage message)
+    {
+        message.Dispose();
+        Interlocked.Increment(ref _dropped);
+        Interlocked.Decrement(ref _delivered);
+        _owner.OnEventDropped();
+    }
+}

@@ -1,0 +1,39 @@
+using System.Buffers;
+
+namespace Mcp.Frames.Connections;
+
+/// <summary>
+/// An answer to a request: its command, status and body. The body lives in a pooled buffer that
+/// <see cref="Dispose"/> returns: dispose the response once, after the last use of <see cref="Body"/>.
+/// </summary>
+public readonly struct Response : IDisposable
+{
+    private readonly byte[]? _buffer;
+    private readonly int _length;
+
+    internal Response(byte command, byte status, byte[]? buffer, int length)
+    {
+        Command = command;
+        Status = status;
+        _buffer = buffer;
+        _length = length;
+    }
+
+    /// <summary>The response's command byte.</summary>
+    public byte Command { get; }
+
+    /// <summary>The status (the profile's OK status for profiles without one).</summary>
+    public byte Status { get; }
+
+    /// <summary>The body after the profile's header. Valid until <see cref="Dispose"/>.</summary>
+    public ReadOnlyMemory<byte> Body => _buffer is null ? ReadOnlyMemory<byte>.Empty : _buffer.AsMemory(0, _length);
+
+    /// <summary>Returns the body's buffer to the pool.</summary>
+    public void Dispose()
+    {
+        if (_buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+        }
+    }
+}
