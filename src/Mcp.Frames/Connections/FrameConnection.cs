@@ -105,6 +105,9 @@ public sealed partial class FrameConnection : IAsyncDisposable
     /// <summary>The link's name in messages, logs and metrics.</summary>
     public string Name { get; }
 
+    /// <summary>The clock this connection uses for timeouts, heartbeat and stall recovery.</summary>
+    public TimeProvider TimeProvider => _time;
+
     /// <summary>The message profile.</summary>
     public IMessageProfile Profile => _profile;
 

@@ -16,12 +16,13 @@ public sealed class OneWaySubscription : IDisposable
     private readonly Channel<OneWayMessage> _channel;
     private long _dropped;
     private long _delivered;
+    private int _firstByte; // -1: no filter
 
     internal OneWaySubscription(FrameConnection owner, OneWaySubscriptionOptions options)
     {
         _owner = owner;
         Command = options.Command;
-        FirstByte = options.FirstByte;
+        _firstByte = options.FirstByte ?? -1;
         _channel = Channel.CreateBounded<OneWayMessage>(
             new BoundedChannelOptions(options.Capacity)
             {
@@ -37,7 +38,7 @@ public sealed class OneWaySubscription : IDisposable
     public byte Command { get; }
 
     /// <summary>The first-byte filter, if any.</summary>
-    public byte? FirstByte { get; }
+    public byte? FirstByte => Volatile.Read(ref _firstByte) is var b and >= 0 ? (byte)b : null;
 
     /// <summary>Messages dropped because the queue was full.</summary>
     public long Dropped => Volatile.Read(ref _dropped);
@@ -95,8 +96,18 @@ public sealed class OneWaySubscription : IDisposable
         }
     }
 
-    internal bool Matches(byte command, ReadOnlySpan<byte> payload) =>
-        command == Command && (FirstByte is not { } first || (!payload.IsEmpty && payload[0] == first));
+    internal bool Matches(byte command, ReadOnlySpan<byte> payload)
+    {
+        int first = Volatile.Read(ref _firstByte);
+        return command == Command && (first < 0 || (!payload.IsEmpty && payload[0] == first));
+    }
+
+    /// <summary>
+    /// Narrows the filter once the key is known (MCP/1: the subId from the SUBSCRIBE answer). Registering first and
+    /// narrowing later means no message sent right after the answer can be missed; messages queued before the
+    /// narrowing may not match, and the reader skips them.
+    /// </summary>
+    internal void SetFirstByte(byte value) => Volatile.Write(ref _firstByte, value);
 
     internal void Deliver(byte command, ReadOnlySpan<byte> payload)
     {
