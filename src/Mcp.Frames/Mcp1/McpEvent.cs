@@ -46,6 +46,14 @@ public readonly struct McpEvent
         }
     }
 
+    /// <summary>The whole EVENT payload.</summary>
+    public ReadOnlyMemory<byte> Payload => _payload;
+
+    /// <summary>The same event with another lost-events count (used when a gap is known from elsewhere).</summary>
+    /// <param name="lostBefore">Lost events before this one.</param>
+    /// <returns>The event.</returns>
+    public McpEvent WithLostBefore(long lostBefore) => new(_payload, lostBefore);
+
     /// <summary>Copies the values into a new array (for convenience; the indexer does not allocate).</summary>
     /// <returns>The values.</returns>
     public int[] ToArray()

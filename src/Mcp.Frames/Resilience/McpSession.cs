@@ -1,0 +1,155 @@
+using Mcp.Frames.Connections;
+using Mcp.Frames.Mcp1;
+using Mcp.Frames.Mcp1.Messages;
+using Mcp.Frames.Transports;
+
+namespace Mcp.Frames.Resilience;
+
+/// <summary>
+/// An MCP/1 device session that survives reconnects: each new connection opens with HELLO (a changed
+/// <c>bootId</c> is reported as a reboot), and the user's subscriptions are re-subscribed transparently, the gap
+/// reported as lost events. Calls made while the link is down wait for it (or fail fast, by option).
+/// </summary>
+public sealed class McpSession : IAsyncDisposable
+{
+    private readonly Lock _lock = new();
+    private readonly List<ResilientSubscription> _subscriptions = [];
+    private readonly TimeSpan? _waitForLink;
+    private readonly TimeProvider _time;
+    private McpClient? _client;
+    private DeviceInfo? _device;
+
+    /// <summary>Creates the session; call <see cref="Start"/> to connect.</summary>
+    /// <param name="connector">Opens the transport.</param>
+    /// <param name="options">Settings.</param>
+    public McpSession(ITransportConnector connector, McpSessionOptions? options = null)
+    {
+        options ??= new McpSessionOptions();
+        _waitForLink = options.WaitForLink;
+        _time = options.Link.Connection.TimeProvider;
+        Func<FrameConnection, CancellationToken, Task>? userHook = options.Link.OnConnected;
+        options.Link.OnConnected = async (connection, ct) =>
+        {
+            await OpenSessionAsync(connection, ct).ConfigureAwait(false);
+            if (userHook is not null)
+            {
+                await userHook(connection, ct).ConfigureAwait(false);
+            }
+        };
+        Link = new ReconnectingLink(connector, options.Link);
+    }
+
+    /// <summary>Raised after each successful HELLO, with the device's identity (on the link's task; keep it short).</summary>
+    public event EventHandler<DeviceInfo>? SessionOpened;
+
+    /// <summary>Raised when HELLO reports another <c>bootId</c> than the previous session: the device rebooted.</summary>
+    public event EventHandler<DeviceRebootedEventArgs>? Rebooted;
+
+    /// <summary>The reconnecting link underneath.</summary>
+    public ReconnectingLink Link { get; }
+
+    /// <summary>The device's identity from the latest HELLO, if any.</summary>
+    public DeviceInfo? Device => Volatile.Read(ref _device);
+
+    /// <summary>The client of the current connection, or <see langword="null"/> while down.</summary>
+    public McpClient? CurrentClient => Volatile.Read(ref _client) is { Connection.IsOpen: true } c ? c : null;
+
+    /// <summary>Starts connecting.</summary>
+    public void Start() => Link.Start();
+
+    /// <summary>Runs a call with the current connection's client, waiting for the link first.</summary>
+    /// <typeparam name="T">The result.</typeparam>
+    /// <param name="call">The call.</param>
+    /// <param name="cancellationToken">Gives up.</param>
+    /// <returns>The call's result.</returns>
+    public async Task<T> InvokeAsync<T>(Func<McpClient, CancellationToken, Task<T>> call, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        McpClient client = await GetClientAsync(cancellationToken).ConfigureAwait(false);
+        return await call(client, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Returns the current client, waiting for the link to come up.</summary>
+    /// <param name="cancellationToken">Gives up.</param>
+    /// <returns>The client of an open connection whose session is open.</returns>
+    public async Task<McpClient> GetClientAsync(CancellationToken cancellationToken = default)
+    {
+        FrameConnection connection = await Link.GetConnectionAsync(_waitForLink, cancellationToken).ConfigureAwait(false);
+        McpClient? client = Volatile.Read(ref _client);
+        return client is not null && ReferenceEquals(client.Connection, connection) ? client : new McpClient(connection);
+    }
+
+    /// <summary>
+    /// Subscribes now (if connected) and again after every reconnect or reboot. Events flow through
+    /// <see cref="ResilientSubscription.ReadAllAsync"/> across connections.
+    /// </summary>
+    /// <param name="request">What to subscribe to.</param>
+    /// <param name="queue">Queue settings per connection; <see langword="null"/> for the defaults.</param>
+    /// <returns>The subscription; dispose it to stop.</returns>
+    public ResilientSubscription Subscribe(SubscribeRequest request, OneWaySubscriptionOptions? queue = null)
+    {
+        var subscription = new ResilientSubscription(this, request, queue, _time);
+        lock (_lock)
+        {
+            _subscriptions.Add(subscription);
+        }
+
+        if (CurrentClient is { } client)
+        {
+            _ = subscription.AttachAsync(client, CancellationToken.None);
+        }
+
+        return subscription;
+    }
+
+    /// <summary>Stops the link and every subscription.</summary>
+    /// <returns>A task that completes when stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        ResilientSubscription[] subscriptions;
+        lock (_lock)
+        {
+            subscriptions = [.. _subscriptions];
+            _subscriptions.Clear();
+        }
+
+        foreach (ResilientSubscription subscription in subscriptions)
+        {
+            subscription.Stop();
+        }
+
+        await Link.StopAsync().ConfigureAwait(false);
+    }
+
+    internal void Remove(ResilientSubscription subscription)
+    {
+        lock (_lock)
+        {
+            _subscriptions.Remove(subscription);
+        }
+    }
+
+    private async Task OpenSessionAsync(FrameConnection connection, CancellationToken ct)
+    {
+        var client = new McpClient(connection);
+        DeviceInfo device = await client.HelloAsync(cancellationToken: ct).ConfigureAwait(false);
+        DeviceInfo? previous = Interlocked.Exchange(ref _device, device);
+        Volatile.Write(ref _client, client);
+        if (previous is not null && previous.BootId != device.BootId)
+        {
+            Rebooted?.Invoke(this, new DeviceRebootedEventArgs(previous, device));
+        }
+
+        SessionOpened?.Invoke(this, device);
+        ResilientSubscription[] subscriptions;
+        lock (_lock)
+        {
+            subscriptions = [.. _subscriptions];
+        }
+
+        foreach (ResilientSubscription subscription in subscriptions)
+        {
+            await subscription.AttachAsync(client, ct).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,369 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Mcp.Frames.Connections;
+using Mcp.Frames.Transports;
+
+namespace Mcp.Frames.Resilience;
+
+/// <summary>
+/// A link that survives the network and the cable: it opens connections through an <see cref="ITransportConnector"/>,
+/// runs a session-open hook on each, and when a connection ends it reconnects with exponential backoff and full
+/// jitter. States: Disconnected → Connecting → Connected → Reconnecting → … → Stopped or Faulted.
+/// </summary>
+public sealed class ReconnectingLink : IAsyncDisposable
+{
+    private static readonly Random SharedRandom = Random.Shared;
+    private readonly ITransportConnector _connector;
+    private readonly ReconnectingLinkOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _lock = new();
+    private readonly List<Channel<LinkStateChange>> _watchers = [];
+    private TaskCompletionSource<FrameConnection> _connected = NewConnectedSource();
+    private FrameConnection? _current;
+    private LinkState _state = LinkState.Disconnected;
+    private Task? _run;
+    private Exception? _lastError;
+    private int _attempt;
+
+    /// <summary>Creates the link; call <see cref="Start"/> to connect.</summary>
+    /// <param name="connector">Opens the transport (TCP, TLS, serial…).</param>
+    /// <param name="options">Settings; validated here.</param>
+    public ReconnectingLink(ITransportConnector connector, ReconnectingLinkOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(connector);
+        _options = options ?? new ReconnectingLinkOptions();
+        _options.Validate();
+        _connector = connector;
+        _time = _options.Connection.TimeProvider;
+        _random = _options.Random ?? SharedRandom;
+    }
+
+    /// <summary>Raised on every state change, on the link's own task. Keep handlers short and non-blocking.</summary>
+    public event EventHandler<LinkStateChange>? StateChanged;
+
+    /// <summary>The link's name (the connector's).</summary>
+    public string Name => _connector.Name;
+
+    /// <summary>The current state.</summary>
+    public LinkState State
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary>The open connection, or <see langword="null"/> while down.</summary>
+    public FrameConnection? Current => Volatile.Read(ref _current);
+
+    /// <summary>The last connect or session error, if any.</summary>
+    public Exception? LastError => Volatile.Read(ref _lastError);
+
+    /// <summary>Starts connecting in the background.</summary>
+    /// <exception cref="InvalidOperationException">Already started.</exception>
+    public void Start()
+    {
+        lock (_lock)
+        {
+            if (_run is not null)
+            {
+                throw new InvalidOperationException($"Link {Name} was already started.");
+            }
+
+            _run = Task.Run(RunAsync);
+        }
+    }
+
+    /// <summary>
+    /// Returns the open connection, waiting for the link to come up until <paramref name="timeout"/> — or failing at
+    /// once when the link is down and <see cref="ReconnectingLinkOptions.FailFastWhenDown"/> is set.
+    /// </summary>
+    /// <param name="timeout">How long to wait; <see langword="null"/> for the connection's request timeout.</param>
+    /// <param name="cancellationToken">Gives up.</param>
+    /// <returns>The open connection.</returns>
+    /// <exception cref="ConnectionClosedException">The link is down and fails fast, or it was stopped or faulted.</exception>
+    /// <exception cref="RequestTimeoutException">The link did not come up in time.</exception>
+    public async ValueTask<FrameConnection> GetConnectionAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        FrameConnection? current = Current;
+        if (current is { IsOpen: true })
+        {
+            return current;
+        }
+
+        Task<FrameConnection> connected;
+        lock (_lock)
+        {
+            if (_state is LinkState.Stopped or LinkState.Faulted)
+            {
+                throw Down();
+            }
+
+            connected = _connected.Task;
+        }
+
+        if (_options.FailFastWhenDown && !connected.IsCompleted)
+        {
+            throw Down();
+        }
+
+        TimeSpan wait = timeout ?? _options.Connection.RequestTimeout;
+        try
+        {
+            return await connected.WaitAsync(wait, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new RequestTimeoutException($"Link {Name} did not come up within {wait.TotalMilliseconds:0} ms (state {State}, attempt {Volatile.Read(ref _attempt)}{DescribeLastError()}).")
+            {
+                LinkName = Name,
+                Timeout = wait,
+            };
+        }
+    }
+
+    /// <summary>
+    /// Yields every state change from now on, until the link stops. Each watcher has its own bounded buffer
+    /// (oldest changes dropped when it falls behind).
+    /// </summary>
+    /// <param name="cancellationToken">Stops watching.</param>
+    /// <returns>The changes.</returns>
+    public async IAsyncEnumerable<LinkStateChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var channel = Channel.CreateBounded<LinkStateChange>(new BoundedChannelOptions(_options.StateHistoryCapacity)
+        {
+            FullMode = BoundedChannelFullMode.DropOldest,
+            SingleReader = true,
+        });
+        lock (_lock)
+        {
+            if (_state is LinkState.Stopped or LinkState.Faulted)
+            {
+                yield break;
+            }
+
+            _watchers.Add(channel);
+        }
+
+        try
+        {
+            await foreach (LinkStateChange change in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return change;
+            }
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _watchers.Remove(channel);
+            }
+        }
+    }
+
+    /// <summary>Stops reconnecting and closes the current connection.</summary>
+    /// <returns>A task that completes when the link has stopped.</returns>
+    public async ValueTask StopAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        Task? run;
+        lock (_lock)
+        {
+            run = _run;
+        }
+
+        if (run is not null)
+        {
+            await run.ConfigureAwait(false);
+        }
+        else
+        {
+            SetState(LinkState.Stopped, "stopped before start", null);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => StopAsync();
+
+    private static TaskCompletionSource<FrameConnection> NewConnectedSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private async Task RunAsync()
+    {
+        CancellationToken stop = _stop.Token;
+        bool everConnected = false;
+        int attempt = 0;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Volatile.Write(ref _attempt, attempt + 1);
+                SetState(everConnected || attempt > 0 ? LinkState.Reconnecting : LinkState.Connecting, $"connecting to {_connector.Name} (attempt {attempt + 1})", null);
+                FrameConnection? connection = await TryConnectAsync(stop).ConfigureAwait(false);
+                if (connection is null)
+                {
+                    attempt++;
+                    if (_options.Backoff.MaxAttempts is { } max && attempt >= max)
+                    {
+                        SetState(LinkState.Faulted, $"gave up on {_connector.Name} after {attempt} attempts{DescribeLastError()}", LastError);
+                        FailWaiters();
+                        return;
+                    }
+
+                    await BackoffAsync(attempt, stop).ConfigureAwait(false);
+                    continue;
+                }
+
+                everConnected = true;
+                long connectedAt = _time.GetTimestamp();
+                Volatile.Write(ref _current, connection);
+                TaskCompletionSource<FrameConnection> waiters;
+                lock (_lock)
+                {
+                    waiters = _connected;
+                }
+
+                SetState(LinkState.Connected, $"connected to {_connector.Name}", null);
+                waiters.TrySetResult(connection);
+
+                ConnectionClosedInfo closed;
+                using (stop.UnsafeRegister(static c => ((FrameConnection)c!).Abort("link stopped"), connection))
+                {
+                    closed = await connection.Completion.ConfigureAwait(false);
+                }
+
+                Volatile.Write(ref _current, null);
+                lock (_lock)
+                {
+                    _connected = NewConnectedSource();
+                }
+
+                if (stop.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                // A connection that stayed up for a healthy period resets the backoff.
+                attempt = _time.GetElapsedTime(connectedAt) >= _options.Backoff.ResetAfter ? 1 : attempt + 1;
+                Volatile.Write(ref _lastError, closed.Error);
+                SetState(LinkState.Reconnecting, closed.Message, closed.Error);
+                await BackoffAsync(attempt, stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped.
+        }
+
+        FrameConnection? last = Interlocked.Exchange(ref _current, null);
+        if (last is not null)
+        {
+            await last.CloseAsync().ConfigureAwait(false);
+        }
+
+        SetState(LinkState.Stopped, $"link {_connector.Name} stopped", null);
+        FailWaiters();
+    }
+
+    private async Task<FrameConnection?> TryConnectAsync(CancellationToken stop)
+    {
+        ITransport transport;
+        try
+        {
+            transport = await _connector.ConnectAsync(stop).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!stop.IsCancellationRequested)
+        {
+            Volatile.Write(ref _lastError, ex);
+            return null;
+        }
+
+        var connection = new FrameConnection(transport, _options.Profile, _options.Connection);
+        connection.Start();
+        if (_options.OnConnected is { } hook)
+        {
+            try
+            {
+                await hook(connection, stop).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!stop.IsCancellationRequested)
+            {
+                Volatile.Write(ref _lastError, ex);
+                connection.Abort($"session open failed: {ex.Message}");
+                await connection.Completion.ConfigureAwait(false);
+                return null;
+            }
+            catch
+            {
+                await connection.CloseAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        return connection;
+    }
+
+    private async Task BackoffAsync(int attempt, CancellationToken stop)
+    {
+        TimeSpan delay = _options.Backoff.NextDelay(attempt, _random);
+        SetState(LinkState.Reconnecting, $"next attempt in {delay.TotalMilliseconds:0} ms (cap {_options.Backoff.Cap(attempt).TotalMilliseconds:0} ms){DescribeLastError()}", LastError, delay);
+        if (delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay, _time, stop).ConfigureAwait(false);
+        }
+    }
+
+    private void SetState(LinkState state, string reason, Exception? error, TimeSpan? delay = null)
+    {
+        LinkStateChange change;
+        Channel<LinkStateChange>[] watchers;
+        lock (_lock)
+        {
+            if (_state == state && delay is null && state != LinkState.Reconnecting)
+            {
+                return;
+            }
+
+            change = new LinkStateChange(_state, state, Volatile.Read(ref _attempt), reason, error) { Delay = delay };
+            _state = state;
+            watchers = [.. _watchers];
+        }
+
+        foreach (Channel<LinkStateChange> watcher in watchers)
+        {
+            watcher.Writer.TryWrite(change);
+            if (state is LinkState.Stopped or LinkState.Faulted)
+            {
+                watcher.Writer.TryComplete();
+            }
+        }
+
+        StateChanged?.Invoke(this, change);
+    }
+
+    private void FailWaiters()
+    {
+        TaskCompletionSource<FrameConnection> waiters;
+        lock (_lock)
+        {
+            waiters = _connected;
+        }
+
+        if (waiters.TrySetException(Down()))
+        {
+            _ = waiters.Task.Exception; // observed here: callers that wait get it through WaitAsync
+        }
+    }
+
+    private ConnectionClosedException Down() => new($"Link {Name} is down (state {State}, attempt {Volatile.Read(ref _attempt)}{DescribeLastError()}).", LastError)
+    {
+        LinkName = Name,
+        Reason = ConnectionCloseReason.None,
+    };
+
+    private string DescribeLastError() => LastError is { } e ? $"; last error: {e.Message}" : "";
+}

@@ -1,0 +1,209 @@
+using System.Runtime.CompilerServices;
+using Mcp.Frames.Connections;
+using Mcp.Frames.Mcp1;
+using Mcp.Frames.Mcp1.Messages;
+
+namespace Mcp.Frames.Resilience;
+
+/// <summary>
+/// A subscription kept alive across reconnects and reboots by an <see cref="McpSession"/>. After each re-subscription
+/// the first event reports the estimated gap as lost events (for periodic subscriptions: the periods that passed
+/// without an event); on-change subscriptions count the gap in <see cref="Gaps"/>.
+/// </summary>
+public sealed class ResilientSubscription : IAsyncDisposable
+{
+    private readonly McpSession _session;
+    private readonly OneWaySubscriptionOptions? _queue;
+    private readonly TimeProvider _time;
+    private readonly Lock _lock = new();
+    private TaskCompletionSource<McpSubscription?> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private McpSubscription? _current;
+    private McpSubscription? _ended;
+    private bool _stopped;
+    private bool _gapPending;
+    private long _lastEvent;
+    private long _lost;
+    private long _received;
+    private int _resubscriptions;
+    private int _gaps;
+
+    internal ResilientSubscription(McpSession session, SubscribeRequest request, OneWaySubscriptionOptions? queue, TimeProvider time)
+    {
+        _session = session;
+        Request = request;
+        _queue = queue;
+        _time = time;
+    }
+
+    /// <summary>What is subscribed.</summary>
+    public SubscribeRequest Request { get; }
+
+    /// <summary>Events lost: <c>eventSeq</c> gaps plus the estimated gaps across reconnects.</summary>
+    public long LostEvents => Volatile.Read(ref _lost);
+
+    /// <summary>Events read.</summary>
+    public long Received => Volatile.Read(ref _received);
+
+    /// <summary>How many times the subscription was made again on a new connection.</summary>
+    public int Resubscriptions => Volatile.Read(ref _resubscriptions);
+
+    /// <summary>Reconnect gaps whose size could not be estimated (on-change subscriptions).</summary>
+    public int Gaps => Volatile.Read(ref _gaps);
+
+    /// <summary>The device's refusal of the last attempt to subscribe, if it refused (for example NO_SUCH_MODULE).</summary>
+    public RemoteStatusException? LastRefusal { get; private set; }
+
+    /// <summary>Reads events across connections until the subscription is disposed.</summary>
+    /// <param name="cancellationToken">Stops reading.</param>
+    /// <returns>The events; each is valid until the loop moves on.</returns>
+    public async IAsyncEnumerable<McpEvent> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            McpSubscription? subscription = await NextAsync(cancellationToken).ConfigureAwait(false);
+            if (subscription is null)
+            {
+                yield break;
+            }
+
+            IAsyncEnumerator<McpEvent> events = subscription.ReadAllAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+            try
+            {
+                while (await MoveNextAsync(events).ConfigureAwait(false))
+                {
+                    McpEvent evt = events.Current;
+                    long extra = TakeGap();
+                    Interlocked.Add(ref _lost, evt.LostBefore + extra);
+                    Interlocked.Increment(ref _received);
+                    yield return extra > 0 ? evt.WithLostBefore(evt.LostBefore + extra) : evt;
+                }
+            }
+            finally
+            {
+                await events.DisposeAsync().ConfigureAwait(false);
+            }
+
+            lock (_lock)
+            {
+                _ended = subscription;
+            }
+        }
+    }
+
+    /// <summary>Stops: unsubscribes on the current connection (best effort) and ends <see cref="ReadAllAsync"/>.</summary>
+    /// <returns>A task that completes when done.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        McpSubscription? current = Stop();
+        _session.Remove(this);
+        if (current is not null)
+        {
+            await current.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    internal McpSubscription? Stop()
+    {
+        lock (_lock)
+        {
+            _stopped = true;
+            _next.TrySetResult(null);
+            McpSubscription? current = _current;
+            _current = null;
+            return current;
+        }
+    }
+
+    internal async Task AttachAsync(McpClient client, CancellationToken cancellationToken)
+    {
+        McpSubscription subscription;
+        try
+        {
+            subscription = await client.SubscribeAsync(Request, _queue, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RemoteStatusException refused)
+        {
+            // The device refuses this subscription; that must not fail the whole session.
+            LastRefusal = refused;
+            return;
+        }
+
+        LastRefusal = null;
+        lock (_lock)
+        {
+            if (_stopped)
+            {
+                _ = subscription.DisposeAsync();
+                return;
+            }
+
+            if (_current is not null || _ended is not null)
+            {
+                _resubscriptions++;
+                _gapPending = true;
+            }
+
+            _current = subscription;
+            TaskCompletionSource<McpSubscription?> next = _next;
+            _next = new TaskCompletionSource<McpSubscription?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            next.TrySetResult(subscription);
+        }
+    }
+
+    private static async ValueTask<bool> MoveNextAsync(IAsyncEnumerator<McpEvent> events)
+    {
+        try
+        {
+            return await events.MoveNextAsync().ConfigureAwait(false);
+        }
+        catch (ConnectionClosedException)
+        {
+            return false; // the connection ended; the session re-subscribes on the next one
+        }
+    }
+
+    private async Task<McpSubscription?> NextAsync(CancellationToken cancellationToken)
+    {
+        Task<McpSubscription?> next;
+        lock (_lock)
+        {
+            if (_stopped)
+            {
+                return null;
+            }
+
+            if (_current is not null && !ReferenceEquals(_current, _ended))
+            {
+                return _current;
+            }
+
+            next = _next.Task;
+        }
+
+        return await next.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private long TakeGap()
+    {
+        long now = _time.GetTimestamp();
+        long last = Interlocked.Exchange(ref _lastEvent, now);
+        lock (_lock)
+        {
+            if (!_gapPending)
+            {
+                return 0;
+            }
+
+            _gapPending = false;
+        }
+
+        if (Request.Mode != SubscribeMode.Periodic || last == 0)
+        {
+            Interlocked.Increment(ref _gaps);
+            return 0;
+        }
+
+        long periods = (long)(_time.GetElapsedTime(last, now).TotalMilliseconds / Request.PeriodMs);
+        return Math.Max(0, periods - 1);
+    }
+}

@@ -1,0 +1,109 @@
+using Mcp.Frames.Connections;
+using Mcp.Frames.Mcp1;
+using Mcp.Frames.Mcp1.Messages;
+using Mcp.Frames.Transports;
+
+namespace Mcp.Frames.Tests.Resilience;
+
+/// <summary>
+/// A minimal MCP/1 device for resilience tests: answers HELLO and SUBSCRIBE, and publishes events only when the
+/// test says so, so timing stays in the test's hands.
+/// </summary>
+internal sealed class MiniDevice : IAsyncDisposable
+{
+    private readonly object _gate = new();
+    private readonly List<(byte SubId, ushort Seq)> _subscriptions = [];
+    private readonly List<(int Count, TaskCompletionSource Signal)> _waiters = [];
+
+    public MiniDevice(ITransport transport, uint bootId, TimeProvider time)
+    {
+        BootId = bootId;
+        Transport = transport;
+        Connection = new FrameConnection(transport, options: new FrameConnectionOptions { Name = "device", TimeProvider = time });
+        Connection.MapRequestHandler(McpCommand.Hello, (req, ct) => req.ReplyOkAsync(new DeviceInfo
+        {
+            ProtocolVersion = 1,
+            MaxPayload = 256,
+            DeviceId = "mini",
+            Firmware = new Version(1, 0, 0),
+            BootId = BootId,
+            Modules = [new ModuleInfo(1, 7, 1, "values")],
+        }, ct));
+        Connection.MapRequestHandler(McpCommand.Subscribe, (req, ct) =>
+        {
+            SubscribeRequest.Read(req.Body.Span);
+            byte id;
+            lock (_gate)
+            {
+                id = (byte)(_subscriptions.Count + 1);
+                _subscriptions.Add((id, 0));
+                foreach ((int count, TaskCompletionSource signal) in _waiters)
+                {
+                    if (_subscriptions.Count >= count)
+                    {
+                        signal.TrySetResult();
+                    }
+                }
+            }
+
+            return req.ReplyOkAsync(InlinePayload.FromByte(id), ct);
+        });
+        Connection.MapRequestHandler(McpCommand.Unsubscribe, (req, ct) => req.ReplyOkAsync(ct));
+        Connection.Start();
+    }
+
+    public uint BootId { get; }
+
+    public ITransport Transport { get; }
+
+    public FrameConnection Connection { get; }
+
+    public int SubscriptionCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _subscriptions.Count;
+            }
+        }
+    }
+
+    /// <summary>Completes once the device has accepted <paramref name="count"/> subscriptions.</summary>
+    public Task WaitForSubscriptionsAsync(int count)
+    {
+        lock (_gate)
+        {
+            if (_subscriptions.Count >= count)
+            {
+                return Task.CompletedTask;
+            }
+
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((count, signal));
+            return signal.Task;
+        }
+    }
+
+    /// <summary>Publishes one event with <paramref name="value"/> on every subscription.</summary>
+    public async Task PublishAsync(int value)
+    {
+        (byte SubId, ushort Seq)[] subscriptions;
+        lock (_gate)
+        {
+            for (int i = 0; i < _subscriptions.Count; i++)
+            {
+                _subscriptions[i] = (_subscriptions[i].SubId, (ushort)(_subscriptions[i].Seq + 1));
+            }
+
+            subscriptions = [.. _subscriptions];
+        }
+
+        foreach ((byte subId, ushort seq) in subscriptions)
+        {
+            await Connection.SendOneWayAsync(McpCommand.Event, new EventPayload(subId, (ushort)(seq - 1), 0, new[] { value }));
+        }
+    }
+
+    public ValueTask DisposeAsync() => Connection.DisposeAsync();
+}
