@@ -49,10 +49,61 @@ internal sealed class MiniDevice : IAsyncDisposable
             return req.ReplyOkAsync(InlinePayload.FromByte(id), ct);
         });
         Connection.MapRequestHandler(McpCommand.Unsubscribe, (req, ct) => req.ReplyOkAsync(ct));
+        Connection.MapRequestHandler(McpCommand.ConfigGet, (req, ct) =>
+        {
+            byte slot = req.Body.Span[0];
+            lock (_gate)
+            {
+                if (slot != 1)
+                {
+                    return req.ReplyStatusAsync(McpStatus.NoSuchModule, null, ct);
+                }
+
+                return req.ReplyOkAsync(new ConfigSnapshot(ConfigVersion, [.. Config.OrderBy(c => c.Key).Select(c => new ConfigEntry(c.Key, c.Value))]), ct);
+            }
+        });
+        Connection.MapRequestHandler(McpCommand.ConfigSet, (req, ct) =>
+        {
+            ConfigSetRequest set = ConfigSetRequest.Read(req.Body.Span);
+            BeforeConfigSet?.Invoke(this);
+            lock (_gate)
+            {
+                ConfigSets.Add(set);
+                if (set.ExpectedVersion != ConfigVersion)
+                {
+                    return req.ReplyStatusAsync(McpStatus.VersionConflict, null, ct);
+                }
+
+                if (set.Entries.Any(e => !Config.ContainsKey(e.Register)))
+                {
+                    return req.ReplyStatusAsync(McpStatus.NoSuchRegister, null, ct);
+                }
+
+                foreach (ConfigEntry entry in set.Entries)
+                {
+                    Config[entry.Register] = entry.Value;
+                }
+
+                ConfigVersion++;
+                return req.ReplyOkAsync(InlinePayload.FromUInt32(ConfigVersion), ct);
+            }
+        });
         Connection.Start();
     }
 
     public uint BootId { get; }
+
+    /// <summary>Configuration registers of slot 1 (0, 1, 2), guarded by the device's lock.</summary>
+    public Dictionary<ushort, int> Config { get; } = new() { [0] = 10, [1] = 20, [2] = 30 };
+
+    public uint ConfigVersion { get; set; }
+
+    public List<ConfigSetRequest> ConfigSets { get; } = [];
+
+    /// <summary>Runs before each CONFIG_SET is applied (to simulate another client writing first).</summary>
+    public Action<MiniDevice>? BeforeConfigSet { get; set; }
+
+    public object Gate => _gate;
 
     public ITransport Transport { get; }
 
