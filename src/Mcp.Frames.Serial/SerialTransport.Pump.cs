@@ -1,0 +1,211 @@
+using System.Buffers;
+using System.IO.Ports;
+using Mcp.Frames.Transports;
+using Microsoft.Extensions.Logging;
+
+namespace Mcp.Frames.Serial;
+
+public sealed partial class SerialTransport
+{
+    /// <summary>The serial port's read and write loops.</summary>
+    /// <remarks>
+    /// <para>
+    /// Reads go into buffers owned by this object and are then copied into the pipe. On Linux, System.IO.Ports serves
+    /// reads from its own I/O thread: a read that is cancelled (timeout, close) may still be filled by that thread a
+    /// moment later, so its memory must never be pipe memory already returned to a shared pool. For the same reason
+    /// writes are copied into a private buffer first. Serial data rates make the copy free.
+    /// </para>
+    /// <para>
+    /// Several reads are kept queued at the port. The port's I/O thread sleeps for a millisecond whenever it finds no
+    /// read queued, which with a single outstanding read caps throughput at about one read per millisecond.
+    /// Its read queue is first-in first-out, so the reads complete in the order they were issued.
+    /// </para>
+    /// </remarks>
+    private sealed class Pump : DuplexPipePump
+    {
+        private const int ReadSize = 4096;
+        private const int QueuedReads = 3;
+
+        private readonly SerialPort _port;
+        private readonly Stream _stream;
+        private readonly SerialTransportOptions _options;
+        private readonly ILogger _logger;
+        private readonly byte[][] _readBuffers = new byte[QueuedReads][];
+        private readonly Task<int>?[] _reads = new Task<int>?[QueuedReads];
+        private readonly CancellationTokenSource?[] _readTokens = new CancellationTokenSource?[QueuedReads];
+        private readonly CancellationTokenSource _silence = new();
+        private readonly byte[] _writeBuffer;
+        private int _oldestRead;
+
+        public Pump(string name, SerialPort port, SerialTransportOptions options, ILogger logger)
+            : base(name, TransportPipes.Create(), TransportPipes.Create(256 * 1024))
+        {
+            _port = port;
+            _stream = port.BaseStream;
+            _options = options;
+            _logger = logger;
+            for (int i = 0; i < QueuedReads; i++)
+            {
+                _readBuffers[i] = new byte[ReadSize];
+            }
+
+            // One write carries at most what the line sends in half the write timeout, so that a healthy but slow
+            // line never times out on a large write.
+            double bytesPerSecond = options.BaudRate / options.BitsPerCharacter;
+            int chunk = (int)Math.Clamp(bytesPerSecond * options.WriteTimeout.TotalSeconds / 2, 64, 64 * 1024);
+            _writeBuffer = new byte[chunk];
+            ArmSilenceTimeout();
+            StartPumping();
+        }
+
+        protected override int ReceiveSizeHint => ReadSize;
+
+        protected override TimeSpan SendGracePeriod => _options.DisposeTimeout / 4;
+
+        protected override TimeSpan CloseDeadline => _options.DisposeTimeout * 3 / 8;
+
+        protected override async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+        {
+            for (int i = 0; i < QueuedReads; i++)
+            {
+                int slot = (_oldestRead + i) % QueuedReads;
+                if (_reads[slot] is null)
+                {
+                    IssueRead(slot, cancellationToken);
+                }
+            }
+
+            int oldest = _oldestRead;
+            int received;
+            try
+            {
+                received = await _reads[oldest]!.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                ObservePendingReads();
+                throw new TimeoutException($"no data for {_options.ReadTimeout.TotalMilliseconds:0} ms (ReadTimeout)");
+            }
+            catch
+            {
+                ObservePendingReads();
+                throw;
+            }
+
+            _readTokens[oldest]?.Dispose();
+            _readTokens[oldest] = null;
+            _reads[oldest] = null;
+            _oldestRead = (oldest + 1) % QueuedReads;
+            if (received <= 0)
+            {
+                ObservePendingReads();
+                return 0;
+            }
+
+            ArmSilenceTimeout();
+            _readBuffers[oldest].AsSpan(0, received).CopyTo(buffer.Span);
+            IssueRead(oldest, cancellationToken); // back of the queue, behind the reads already waiting
+            return received;
+        }
+
+        protected override async ValueTask SendAsync(ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+        {
+            while (!buffer.IsEmpty)
+            {
+                int length = (int)Math.Min(buffer.Length, _writeBuffer.Length);
+                buffer.Slice(0, length).CopyTo(_writeBuffer);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(_options.WriteTimeout);
+                try
+                {
+                    await _stream.WriteAsync(_writeBuffer.AsMemory(0, length), timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new TimeoutException(
+                        $"a write of {length} bytes did not finish within {_options.WriteTimeout.TotalMilliseconds:0} ms (WriteTimeout): the other end is not reading, or flow control holds the line");
+                }
+
+                buffer = buffer.Slice(length);
+            }
+        }
+
+        protected override TransportException? DescribeEndOfStream() =>
+            new($"{Name}: link down: the port reported end of stream (hang-up: the device was unplugged or the other end closed).");
+
+        protected override TransportException DescribeFailure(Exception error, bool receiving)
+        {
+            string reason = error switch
+            {
+                ObjectDisposedException => $"the port closed under the transport (hang-up: the device was unplugged or the other end closed): {error.Message}",
+                TimeoutException => error.Message,
+                UnauthorizedAccessException => $"access to the port was revoked: {error.Message}",
+                IOException => $"I/O error (device unplugged?): {error.Message}",
+                _ => $"{error.GetType().Name}: {error.Message}",
+            };
+            return new TransportException($"{Name}: link down while {(receiving ? "receiving" : "sending")}: {reason}", error);
+        }
+
+        protected override ValueTask CloseDeviceAsync()
+        {
+            ObservePendingReads();
+
+            // Dispose the stream before the SerialPort: SerialPort.Dispose flushes first, and that flush spins forever
+            // when a write is stuck in the queue of a port whose I/O thread ended after a hang-up.
+            return new ValueTask(Task.Run(() =>
+            {
+                try
+                {
+                    _stream.Dispose();
+                }
+                finally
+                {
+                    _port.Dispose();
+                }
+            }));
+        }
+
+        protected override void OnCloseDeadlineMissed(string what) => SerialLog.CloseDeadlineMissed(_logger, Name, what);
+
+        private void IssueRead(int slot, CancellationToken cancellationToken)
+        {
+            // A token per read: System.IO.Ports registers on it and never unregisters, so one long-lived token would
+            // collect a registration per read for the life of the link. Disposing this one drops the registration.
+            var token = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _silence.Token);
+            _readTokens[slot] = token;
+            try
+            {
+                _reads[slot] = _stream.ReadAsync(_readBuffers[slot], 0, ReadSize, token.Token);
+            }
+            catch (Exception ex)
+            {
+                _reads[slot] = Task.FromException<int>(ex);
+            }
+        }
+
+        /// <summary>
+        /// ReadTimeout counts silence, not the age of a read: with several reads queued, a read may wait behind others
+        /// for longer than the timeout while bytes keep arriving. So one timer, re-armed whenever bytes arrive, cancels
+        /// every queued read.
+        /// </summary>
+        private void ArmSilenceTimeout()
+        {
+            if (_options.ReadTimeout != Timeout.InfiniteTimeSpan)
+            {
+                _silence.CancelAfter(_options.ReadTimeout);
+            }
+        }
+
+        /// <summary>Reads abandoned when the link goes down fail later, when the port closes: observe them.</summary>
+        private void ObservePendingReads()
+        {
+            for (int i = 0; i < QueuedReads; i++)
+            {
+                if (_reads[i] is { } read)
+                {
+                    _ = read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Mcp.Frames.Transports;
+
+/// <summary>
+/// Accepts TCP connections (optionally TLS) on a local endpoint and hands each one out as an <see cref="ITransport"/>.
+/// Listening starts in the constructor; many connections are served at once.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A background loop accepts connections and runs TLS handshakes concurrently (each limited by the handshake timeout),
+/// so one slow or hostile client never delays the others. A connection whose handshake fails is closed and logged
+/// (warning) with a <see cref="TransportException"/> that names the client and the reason; <see cref="AcceptAsync"/>
+/// only returns connections that are ready. (SslStream checks a client certificate after the TLS handshake proper, so
+/// a client refused for its certificate sees its connection close right after connecting, without a reason: the
+/// reason is in this listener's log.)
+/// </para>
+/// <para>
+/// <see cref="DisposeAsync"/> is the graceful shutdown: it stops listening, abandons handshakes in progress, closes
+/// connections accepted but not yet taken by <see cref="AcceptAsync"/>, and makes pending and later
+/// <see cref="AcceptAsync"/> calls throw <see cref="ObjectDisposedException"/>. Connections already returned belong
+/// to the caller and stay open.
+/// </para>
+/// </remarks>
+public sealed class TcpTransportListener : IAsyncDisposable
+{
+    /// <summary>The TLS handshake limit used when none is given: 10 seconds.</summary>
+    public static readonly TimeSpan DefaultHandshakeTimeout = TimeSpan.FromSeconds(10);
+
+    private const int Backlog = 512;
+    private const int ReadyQueueLength = 64;
+
+    private readonly Socket _listenSocket;
+    private readonly SslServerAuthenticationOptions? _tls;
+    private readonly TimeSpan _handshakeTimeout;
+    private readonly ILogger _logger;
+    private readonly Channel<ITransport> _ready;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly HashSet<Task> _handshakes = [];
+    private readonly Task _acceptLoop;
+    private int _disposed;
+
+    /// <summary>Binds <paramref name="localEndPoint"/> and starts accepting.</summary>
+    /// <param name="localEndPoint">The address and port to listen on; port 0 picks a free port (see <see cref="LocalEndPoint"/>).</param>
+    /// <param name="tls">TLS server options (server certificate; <see cref="SslServerAuthenticationOptions.ClientCertificateRequired"/>
+    /// and a validation callback for mutual TLS); <see langword="null"/> for plain TCP. Used as they are for every
+    /// connection: do not change them while the listener runs.</param>
+    /// <param name="handshakeTimeout">Limit for each TLS handshake; <see langword="null"/> for <see cref="DefaultHandshakeTimeout"/>.</param>
+    /// <param name="logger">Receives refused connections and accept failures; <see langword="null"/> for none.</param>
+    /// <exception cref="ArgumentException"><paramref name="tls"/> has no server certificate, or the timeout is not positive.</exception>
+    /// <exception cref="TransportException">The endpoint cannot be bound (in use, not a local address…).</exception>
+    public TcpTransportListener(IPEndPoint localEndPoint, SslServerAuthenticationOptions? tls = null, TimeSpan? handshakeTimeout = null, ILogger<TcpTransportListener>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(localEndPoint);
+        if (tls is not null && tls.ServerCertificate is null && tls.ServerCertificateContext is null && tls.ServerCertificateSelectionCallback is null)
+        {
+            throw new ArgumentException("SslServerAuthenticationOptions needs a server certificate (ServerCertificate, ServerCertificateContext or ServerCertificateSelectionCallback).", nameof(tls));
+        }
+
+        _handshakeTimeout = handshakeTimeout ?? DefaultHandshakeTimeout;
+        if (_handshakeTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(handshakeTimeout), _handshakeTimeout, "handshakeTimeout must be positive.");
+        }
+
+        _tls = tls;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        string scheme = tls is null ? "tcp" : "tls";
+        _listenSocket = new Socket(localEndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (!OperatingSystem.IsWindows())
+            {
+                // Rebinding a port whose old connections sit in TIME_WAIT (a restarted gateway) must work.
+                _listenSocket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            }
+
+            _listenSocket.Bind(localEndPoint);
+            _listenSocket.Listen(Backlog);
+        }
+        catch (SocketException ex)
+        {
+            _listenSocket.Dispose();
+            string reason = ex.SocketErrorCode switch
+            {
+                SocketError.AddressAlreadyInUse => "the address is already in use",
+                SocketError.AddressNotAvailable => "the address is not one of this machine's",
+                SocketError.AccessDenied => "access denied (ports below 1024 need privileges)",
+                _ => $"{ex.SocketErrorCode}: {ex.Message}",
+            };
+            throw new TransportException($"{scheme} listener {TcpSockets.Format(localEndPoint)}: cannot listen: {reason}", ex);
+        }
+
+        LocalEndPoint = (IPEndPoint)_listenSocket.LocalEndPoint!;
+        Name = $"{scheme} listener {TcpSockets.Format(LocalEndPoint)}";
+        _ready = Channel.CreateBounded<ITransport>(new BoundedChannelOptions(ReadyQueueLength) { FullMode = BoundedChannelFullMode.Wait });
+        TransportLog.Listening(_logger, Name);
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
+
+    /// <summary>The bound endpoint, with the actual port when port 0 was asked for.</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>A name for messages, such as <c>tcp listener 127.0.0.1:5020</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>Waits for the next connection that is ready (TLS handshake done).</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The connection; the caller owns it and disposes it.</returns>
+    /// <exception cref="ObjectDisposedException">The listener was stopped.</exception>
+    /// <exception cref="TransportException">Accepting failed for good (for example, out of file descriptors); the
+    /// listener no longer accepts.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async ValueTask<ITransport> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        try
+        {
+            return await _ready.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException ex) when (ex.InnerException is TransportException failure)
+        {
+            throw new TransportException(failure.Message, failure);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new ObjectDisposedException(Name, $"{Name} was stopped.");
+        }
+    }
+
+    /// <summary>
+    /// Stops listening (graceful shutdown): see the remarks on <see cref="TcpTransportListener"/>. Connections already
+    /// returned by <see cref="AcceptAsync"/> stay open.
+    /// </summary>
+    /// <returns>A task that completes when the accept loop and every handshake have ended.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listenSocket.Dispose();
+        await _acceptLoop.ConfigureAwait(false);
+        Task[] handshakes;
+        lock (_handshakes)
+        {
+            handshakes = [.. _handshakes];
+        }
+
+        await Task.WhenAll(handshakes).ConfigureAwait(false);
+        _ready.Writer.TryComplete();
+        while (_ready.Reader.TryRead(out ITransport? unclaimed))
+        {
+            await unclaimed.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _stop.Dispose();
+        TransportLog.Stopped(_logger, Name);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+
+    private async Task AcceptLoopAsync()
+    {
+        while (true)
+        {
+            Socket client;
+            try
+            {
+                client = await _listenSocket.AcceptAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
+            {
+                continue; // the client gave up before we accepted it
+            }
+            catch (Exception ex)
+            {
+                var failure = new TransportException($"{Name}: accepting failed: {TcpTransport.Reason(ex)}", ex);
+                TransportLog.AcceptFailed(_logger, Name, failure.Message, failure);
+                _ready.Writer.TryComplete(failure);
+                return;
+            }
+
+            string name;
+            try
+            {
+                TcpSockets.Configure(client);
+                name = $"{(_tls is null ? "tcp" : "tls")} {TcpSockets.Format(client.RemoteEndPoint)}";
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                client.Dispose();
+                continue;
+            }
+
+            if (_tls is null)
+            {
+                await OfferAsync(new TcpTransport(name, client, new NetworkStream(client, ownsSocket: true))).ConfigureAwait(false);
+            }
+            else
+            {
+                Track(HandshakeAsync(client, name, _tls));
+            }
+        }
+    }
+
+    private async Task HandshakeAsync(Socket client, string name, SslServerAuthenticationOptions tls)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        timeout.CancelAfter(_handshakeTimeout);
+        SslStream ssl;
+        try
+        {
+            ssl = await TlsHandshake.AsServerAsync($"{name} (on {Name})", client, tls, timeout.Token).ConfigureAwait(false);
+        }
+        catch (TransportException ex)
+        {
+            TransportLog.ConnectionRefused(_logger, Name, ex.Message, ex);
+            return;
+        }
+        catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+        {
+            var ex = new TransportException($"{name} (on {Name}): TLS handshake did not finish within {_handshakeTimeout.TotalSeconds:0.###} s.");
+            TransportLog.ConnectionRefused(_logger, Name, ex.Message, ex);
+            return;
+        }
+        catch (OperationCanceledException)
+        {
+            return; // listener stopping; the socket is closed
+        }
+        catch (Exception ex)
+        {
+            // Anything else is still about this one connection; the listener carries on.
+            client.Dispose();
+            var failure = new TransportException($"{name} (on {Name}): TLS handshake failed: {ex.Message}", ex);
+            TransportLog.ConnectionRefused(_logger, Name, failure.Message, failure);
+            return;
+        }
+
+        await OfferAsync(new TcpTransport(name, client, ssl)).ConfigureAwait(false);
+    }
+
+    private async Task OfferAsync(ITransport transport)
+    {
+        try
+        {
+            await _ready.Writer.WriteAsync(transport, _stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void Track(Task handshake)
+    {
+        lock (_handshakes)
+        {
+            _handshakes.Add(handshake);
+        }
+
+        _ = handshake.ContinueWith(
+            static (done, state) =>
+            {
+                var set = (HashSet<Task>)state!;
+                lock (set)
+                {
+                    set.Remove(done);
+                }
+            },
+            _handshakes,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+}

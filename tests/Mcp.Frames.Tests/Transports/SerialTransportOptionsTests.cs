@@ -1,0 +1,88 @@
+using System.IO.Ports;
+using Mcp.Frames.Serial;
+using NUnit.Framework;
+
+namespace Mcp.Frames.Tests.Transports;
+
+[TestFixture]
+public class SerialTransportOptionsTests : TransportTest
+{
+    private static IEnumerable<TestCaseData> BadOptions()
+    {
+        yield return Case("PortName", o => o.PortName = " ");
+        yield return Case("BaudRate", o => o.BaudRate = 0);
+        yield return Case("DataBits", o => o.DataBits = 9);
+        yield return Case("DataBits", o => o.DataBits = 4);
+        yield return Case("Parity", o => o.Parity = (Parity)42);
+        yield return Case("StopBits", o => o.StopBits = StopBits.None);
+        yield return Case("Handshake", o => o.Handshake = (Handshake)9);
+        yield return Case("RtsEnable", o => { o.RtsEnable = true; o.Handshake = Handshake.RequestToSend; });
+        yield return Case("ReadTimeout", o => o.ReadTimeout = TimeSpan.Zero);
+        yield return Case("WriteTimeout", o => o.WriteTimeout = Timeout.InfiniteTimeSpan);
+        yield return Case("WriteTimeout", o => o.WriteTimeout = TimeSpan.FromMilliseconds(-5));
+        yield return Case("DisposeTimeout", o => o.DisposeTimeout = TimeSpan.Zero);
+        yield return Case("StallTimeout", o => o.StallTimeout = TimeSpan.Zero);
+
+        static TestCaseData Case(string option, Action<SerialTransportOptions> spoil) => new TestCaseData(option, spoil).SetArgDisplayNames(option);
+    }
+
+    [TestCaseSource(nameof(BadOptions))]
+    public void Validate_names_the_bad_option(string option, Action<SerialTransportOptions> spoil)
+    {
+        var options = new SerialTransportOptions { PortName = "/dev/ttyUSB0" };
+        spoil(options);
+
+        var error = Assert.Throws(Is.InstanceOf<ArgumentException>(), options.Validate) as ArgumentException;
+        Assert.That(error!.ParamName, Is.EqualTo(option));
+        Assert.That(error.Message, Does.Contain($"SerialTransportOptions.{option}"));
+    }
+
+    [TestCaseSource(nameof(BadOptions))]
+    public void The_connector_refuses_bad_options_at_creation(string option, Action<SerialTransportOptions> spoil)
+    {
+        var options = new SerialTransportOptions { PortName = "/dev/ttyUSB0" };
+        spoil(options);
+
+        var error = Assert.Throws(Is.InstanceOf<ArgumentException>(), () => _ = new SerialTransportConnector(options)) as ArgumentException;
+        Assert.That(error!.ParamName, Is.EqualTo(option));
+    }
+
+    [Test]
+    public void Defaults_are_valid_once_a_port_is_named()
+    {
+        var options = new SerialTransportOptions { PortName = "/dev/ttyUSB0" };
+        Assert.DoesNotThrow(options.Validate);
+        Assert.That(options.BaudRate, Is.EqualTo(115200));
+        Assert.That(options.ReadTimeout, Is.EqualTo(Timeout.InfiniteTimeSpan));
+        Assert.That(options.WriteTimeout, Is.EqualTo(TimeSpan.FromSeconds(5)));
+    }
+
+    [TestCase(115200, 8, Parity.None, StopBits.One, 50.0, TestName = "115200 8N1: 3.5 ms of characters, the 50 ms floor wins")]
+    [TestCase(9600, 8, Parity.None, StopBits.One, 50.0, TestName = "9600 8N1: 41.7 ms, still the floor")]
+    [TestCase(4800, 8, Parity.None, StopBits.One, 83.333, TestName = "4800 8N1: 40 x 10 bits")]
+    [TestCase(2400, 8, Parity.Even, StopBits.Two, 200.0, TestName = "2400 8E2: 40 x 12 bits")]
+    [TestCase(1200, 7, Parity.Odd, StopBits.OnePointFive, 350.0, TestName = "1200 7O1.5: 40 x 10.5 bits")]
+    public void Stall_timeout_is_40_character_times_or_50_ms(int baud, int dataBits, Parity parity, StopBits stopBits, double expectedMs)
+    {
+        var options = new SerialTransportOptions { PortName = "x", BaudRate = baud, DataBits = dataBits, Parity = parity, StopBits = stopBits };
+        Assert.That(options.EffectiveStallTimeout.TotalMilliseconds, Is.EqualTo(expectedMs).Within(0.01));
+    }
+
+    [Test]
+    public void Stall_timeout_override_wins()
+    {
+        var options = new SerialTransportOptions { PortName = "x", BaudRate = 300, StallTimeout = TimeSpan.FromMilliseconds(7) };
+        Assert.That(options.EffectiveStallTimeout, Is.EqualTo(TimeSpan.FromMilliseconds(7)));
+    }
+
+    [Test]
+    public void The_connector_keeps_its_own_copy()
+    {
+        var options = new SerialTransportOptions { PortName = "/dev/ttyUSB0" };
+        var connector = new SerialTransportConnector(options);
+        options.BaudRate = 0;
+
+        Assert.That(connector.Options.BaudRate, Is.EqualTo(115200));
+        Assert.That(connector.Name, Is.EqualTo("serial /dev/ttyUSB0"));
+    }
+}
