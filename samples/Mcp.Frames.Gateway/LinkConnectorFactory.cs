@@ -1,0 +1,54 @@
+using System.IO.Ports;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Mcp.Frames.Gateway.Settings;
+using Mcp.Frames.Serial;
+using Mcp.Frames.Transports;
+
+namespace Mcp.Frames.Gateway;
+
+/// <summary>Turns a validated link setting into a transport connector.</summary>
+internal static class LinkConnectorFactory
+{
+    public static ITransportConnector Create(LinkSettings link)
+    {
+        if (link.Tcp is { } tcp)
+        {
+            return new TcpTransportConnector(tcp.Host, tcp.Port, tcp.Tls ? CreateTls(tcp) : null);
+        }
+
+        SerialLinkSettings serial = link.Serial!;
+        return new SerialTransportConnector(new SerialTransportOptions
+        {
+            PortName = serial.Port,
+            BaudRate = serial.BaudRate,
+            Parity = Enum.Parse<Parity>(serial.Parity, ignoreCase: true),
+            DataBits = serial.DataBits,
+            StopBits = Enum.Parse<StopBits>(serial.StopBits, ignoreCase: true),
+            Handshake = Enum.Parse<Handshake>(serial.Handshake, ignoreCase: true),
+        });
+    }
+
+    private static SslClientAuthenticationOptions CreateTls(TcpLinkSettings tcp)
+    {
+        var options = new SslClientAuthenticationOptions { TargetHost = tcp.TlsServerName ?? tcp.Host };
+        if (!string.IsNullOrEmpty(tcp.CaCertificate))
+        {
+            var trusted = new X509Certificate2Collection();
+            trusted.ImportFromPemFile(tcp.CaCertificate);
+            options.CertificateChainPolicy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
+            options.CertificateChainPolicy.CustomTrustStore.AddRange(trusted);
+        }
+
+        if (!string.IsNullOrEmpty(tcp.ClientCertificate))
+        {
+            options.ClientCertificates = [X509CertificateLoader.LoadPkcs12FromFile(tcp.ClientCertificate, tcp.ClientCertificatePassword)];
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,107 @@
+using System.IO.Ports;
+using Microsoft.Extensions.Options;
+
+namespace Mcp.Frames.Gateway.Settings;
+
+/// <summary>Checks the <c>Gateway</c> section at start; each failure names the setting by its configuration path.</summary>
+internal sealed class GatewaySettingsValidator : IValidateOptions<GatewaySettings>
+{
+    public ValidateOptionsResult Validate(string? name, GatewaySettings options)
+    {
+        var errors = new List<string>();
+        const string root = GatewaySettings.Section;
+        for (int i = 0; i < options.Links.Count; i++)
+        {
+            ValidateLink(options.Links[i], $"{root}:Links:{i}", errors);
+        }
+
+        for (int i = 0; i < options.Watches.Count; i++)
+        {
+            WatchSettings w = options.Watches[i];
+            string path = $"{root}:Watches:{i}";
+            Range(w.Slot, 0, 255, $"{path}:Slot", errors);
+            Range(w.Register, 0, 65535, $"{path}:Register", errors);
+            Range(w.Count, 1, 255, $"{path}:Count", errors);
+            Range(w.PeriodMs, 10, 65535, $"{path}:PeriodMs", errors);
+        }
+
+        if (!string.IsNullOrEmpty(options.DesiredConfiguration) && !File.Exists(options.DesiredConfiguration))
+        {
+            errors.Add($"{root}:DesiredConfiguration: the file '{options.DesiredConfiguration}' does not exist.");
+        }
+
+        Range(options.HeartbeatIntervalMs, 0, 3_600_000, $"{root}:HeartbeatIntervalMs", errors);
+        Range(options.HeartbeatMissedLimit, 1, 1000, $"{root}:HeartbeatMissedLimit", errors);
+        Range(options.RequestTimeoutMs, 1, 600_000, $"{root}:RequestTimeoutMs", errors);
+        Range(options.DegradedAfterSilenceMs, 1, 3_600_000, $"{root}:DegradedAfterSilenceMs", errors);
+        Range(options.HealthIntervalMs, 1, 600_000, $"{root}:HealthIntervalMs", errors);
+        Range(options.MaxBackoffMs, 1, 3_600_000, $"{root}:MaxBackoffMs", errors);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateLink(LinkSettings link, string path, List<string> errors)
+    {
+        if ((link.Tcp is null) == (link.Serial is null))
+        {
+            errors.Add($"{path}: set exactly one of Tcp or Serial.");
+            return;
+        }
+
+        if (link.Tcp is { } tcp)
+        {
+            if (string.IsNullOrWhiteSpace(tcp.Host))
+            {
+                errors.Add($"{path}:Tcp:Host: is required.");
+            }
+
+            Range(tcp.Port, 1, 65535, $"{path}:Tcp:Port", errors);
+            foreach ((string? file, string key) in new[] { (tcp.CaCertificate, "CaCertificate"), (tcp.ClientCertificate, "ClientCertificate") })
+            {
+                if (!string.IsNullOrEmpty(file) && !File.Exists(file))
+                {
+                    errors.Add($"{path}:Tcp:{key}: the file '{file}' does not exist.");
+                }
+            }
+
+            if (!tcp.Tls && (tcp.CaCertificate ?? tcp.ClientCertificate ?? tcp.TlsServerName) is not null)
+            {
+                errors.Add($"{path}:Tcp: TLS settings are given but Tls is false.");
+            }
+        }
+
+        if (link.Serial is { } serial)
+        {
+            if (string.IsNullOrWhiteSpace(serial.Port))
+            {
+                errors.Add($"{path}:Serial:Port: is required (for example /dev/ttyUSB0).");
+            }
+
+            Range(serial.BaudRate, 50, 4_000_000, $"{path}:Serial:BaudRate", errors);
+            Range(serial.DataBits, 5, 8, $"{path}:Serial:DataBits", errors);
+            EnumValue<Parity>(serial.Parity, $"{path}:Serial:Parity", errors);
+            EnumValue<StopBits>(serial.StopBits, $"{path}:Serial:StopBits", errors);
+            EnumValue<Handshake>(serial.Handshake, $"{path}:Serial:Handshake", errors);
+            if (serial.StopBits == nameof(StopBits.None))
+            {
+                errors.Add($"{path}:Serial:StopBits: None is not a valid number of stop bits.");
+            }
+        }
+    }
+
+    private static void Range(int value, int min, int max, string path, List<string> errors)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add($"{path}: must be between {min} and {max}; {value} was given.");
+        }
+    }
+
+    private static void EnumValue<T>(string value, string path, List<string> errors)
+        where T : struct, Enum
+    {
+        if (!Enum.TryParse<T>(value, ignoreCase: true, out _) || int.TryParse(value, out _))
+        {
+            errors.Add($"{path}: '{value}' is not one of {string.Join(", ", Enum.GetNames<T>())}.");
+        }
+    }
+}

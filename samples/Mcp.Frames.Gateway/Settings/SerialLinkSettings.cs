@@ -1,0 +1,23 @@
+namespace Mcp.Frames.Gateway.Settings;
+
+/// <summary>A serial link (RS-232, USB serial).</summary>
+public sealed class SerialLinkSettings
+{
+    /// <summary>The port, such as <c>/dev/ttyUSB0</c> or <c>/dev/serial/by-id/usb-FTDI_…</c>.</summary>
+    public string Port { get; set; } = "";
+
+    /// <summary>The baud rate.</summary>
+    public int BaudRate { get; set; } = 115200;
+
+    /// <summary><c>None</c>, <c>Odd</c>, <c>Even</c>, <c>Mark</c> or <c>Space</c>.</summary>
+    public string Parity { get; set; } = "None";
+
+    /// <summary>5 to 8.</summary>
+    public int DataBits { get; set; } = 8;
+
+    /// <summary><c>One</c>, <c>OnePointFive</c> or <c>Two</c>.</summary>
+    public string StopBits { get; set; } = "One";
+
+    /// <summary><c>None</c>, <c>XOnXOff</c>, <c>RequestToSend</c> or <c>RequestToSendXOnXOff</c>.</summary>
+    public string Handshake { get; set; } = "None";
+}
