@@ -24,7 +24,7 @@ public sealed partial class SerialTransport
     private sealed class Pump : DuplexPipePump
     {
         private const int ReadSize = 4096;
-        private const int QueuedReads = 3;
+        private const int QueuedReads = 8;
 
         private readonly SerialPort _port;
         private readonly Stream _stream;
@@ -34,7 +34,9 @@ public sealed partial class SerialTransport
         private readonly Task<int>?[] _reads = new Task<int>?[QueuedReads];
         private readonly CancellationTokenSource?[] _readTokens = new CancellationTokenSource?[QueuedReads];
         private readonly CancellationTokenSource _silence = new();
-        private readonly byte[] _writeBuffer;
+        private readonly byte[][] _writeBuffers;
+        private Task? _lastWrite;
+        private int _writeSlot;
         private int _oldestRead;
 
         public Pump(string name, SerialPort port, SerialTransportOptions options, ILogger logger)
@@ -49,11 +51,11 @@ public sealed partial class SerialTransport
                 _readBuffers[i] = new byte[ReadSize];
             }
 
-            // One write carries at most what the line sends in half the write timeout, so that a healthy but slow
-            // line never times out on a large write.
+            // One write carries at most what the line sends in a quarter of the write timeout: with two writes queued,
+            // a healthy but slow line never times out.
             double bytesPerSecond = options.BaudRate / options.BitsPerCharacter;
-            int chunk = (int)Math.Clamp(bytesPerSecond * options.WriteTimeout.TotalSeconds / 2, 64, 64 * 1024);
-            _writeBuffer = new byte[chunk];
+            int chunk = (int)Math.Clamp(bytesPerSecond * options.WriteTimeout.TotalSeconds / 4, 64, 64 * 1024);
+            _writeBuffers = [new byte[chunk], new byte[chunk]];
             ArmSilenceTimeout();
             StartPumping();
         }
@@ -110,23 +112,53 @@ public sealed partial class SerialTransport
 
         protected override async ValueTask SendAsync(ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
+            // Two writes in flight, each from its own private buffer, also across calls: the port's I/O thread then
+            // always has the next write queued when one finishes (with one, it sleeps a millisecond between writes).
+            // The last write may still be running when this returns; the next call or the shutdown waits for it, and
+            // its failure, if any, fails the link at once (WriteChunkAsync).
             while (!buffer.IsEmpty)
             {
-                int length = (int)Math.Min(buffer.Length, _writeBuffer.Length);
-                buffer.Slice(0, length).CopyTo(_writeBuffer);
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(_options.WriteTimeout);
-                try
-                {
-                    await _stream.WriteAsync(_writeBuffer.AsMemory(0, length), timeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    throw new TimeoutException(
-                        $"a write of {length} bytes did not finish within {_options.WriteTimeout.TotalMilliseconds:0} ms (WriteTimeout): the other end is not reading, or flow control holds the line");
-                }
-
+                byte[] chunk = _writeBuffers[_writeSlot];
+                int length = (int)Math.Min(buffer.Length, chunk.Length);
+                buffer.Slice(0, length).CopyTo(chunk);
                 buffer = buffer.Slice(length);
+                Task? older = _lastWrite;
+                _lastWrite = WriteChunkAsync(chunk, length, cancellationToken);
+                Observe(_lastWrite);
+                _writeSlot ^= 1;
+                if (older is not null)
+                {
+                    await older.ConfigureAwait(false); // frees the buffer the next chunk goes into
+                }
+            }
+        }
+
+        protected override async ValueTask ShutdownSendAsync(CancellationToken cancellationToken)
+        {
+            if (_lastWrite is { } last)
+            {
+                await last.ConfigureAwait(false);
+            }
+        }
+
+        private async Task WriteChunkAsync(byte[] chunk, int length, CancellationToken cancellationToken)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_options.WriteTimeout);
+            try
+            {
+                await _stream.WriteAsync(chunk.AsMemory(0, length), timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                Exception error = ex is OperationCanceledException
+                    ? new TimeoutException($"a write of {length} bytes did not finish within {_options.WriteTimeout.TotalMilliseconds:0} ms (WriteTimeout): the other end is not reading, or flow control holds the line")
+                    : ex;
+
+                // Nobody may be waiting for this write (the send loop returns with the last one in flight): fail the
+                // link from here, and leave nothing unobserved.
+                TransportException failure = Fail(DescribeFailure(error, receiving: false));
+                throw failure;
             }
         }
 
@@ -149,6 +181,7 @@ public sealed partial class SerialTransport
         protected override ValueTask CloseDeviceAsync()
         {
             ObservePendingReads();
+            _silence.CancelAfter(Timeout.InfiniteTimeSpan); // stop the silence timer; nothing reads any more
 
             // Dispose the stream before the SerialPort: SerialPort.Dispose flushes first, and that flush spins forever
             // when a write is stuck in the queue of a port whose I/O thread ended after a hang-up.
@@ -201,11 +234,11 @@ public sealed partial class SerialTransport
         {
             for (int i = 0; i < QueuedReads; i++)
             {
-                if (_reads[i] is { } read)
-                {
-                    _ = read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                }
+                Observe(_reads[i]);
             }
         }
+
+        private static void Observe(Task? abandoned) =>
+            abandoned?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 }

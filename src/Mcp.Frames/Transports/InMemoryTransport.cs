@@ -110,7 +110,14 @@ public sealed class InMemoryTransport : ITransport
 
     internal void WakeUp()
     {
-        _input.Inner.CancelPendingRead();
-        _output.Inner.CancelPendingFlush();
+        try
+        {
+            _input.Inner.CancelPendingRead();
+            _output.Inner.CancelPendingFlush();
+        }
+        catch (InvalidOperationException)
+        {
+            // this end was already disposed: nobody to wake
+        }
     }
 }

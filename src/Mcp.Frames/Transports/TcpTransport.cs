@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Security.Authentication;
 
 namespace Mcp.Frames.Transports;
@@ -10,49 +11,80 @@ namespace Mcp.Frames.Transports;
 /// <see cref="TcpTransportListener"/>.
 /// </summary>
 /// <remarks>
-/// The peer closing its side ends <see cref="DuplexPipePump.Input"/> normally; a reset or socket error ends it with a
-/// <see cref="TransportException"/>. Completing <see cref="DuplexPipePump.Output"/> sends what was written, then FIN
-/// (TLS: close_notify first). No stall timeout: TCP does not lose bytes inside a stream (PROTOCOL.md §1.1 rule 5).
+/// <para>The peer closing its side ends <see cref="DuplexPipePump.Input"/> normally; a reset or socket error ends it with
+/// a <see cref="TransportException"/>. Completing <see cref="DuplexPipePump.Output"/> sends what was written, then FIN
+/// (TLS: close_notify first). No stall timeout: TCP does not lose bytes inside a stream (PROTOCOL.md §1.1 rule 5).</para>
+/// <para>Plain TCP talks to the socket directly: receives of up to one 64 KiB pipe block, and one gathering send for
+/// all the blocks a flush made available. TLS goes through the <see cref="SslStream"/>.</para>
 /// </remarks>
 internal sealed class TcpTransport : DuplexPipePump, ITransport
 {
-    private readonly Socket _socket;
-    private readonly Stream _stream;
+    private const int BlockSize = 64 * 1024;
 
-    public TcpTransport(string name, Socket socket, Stream stream)
-        : base(name, TransportPipes.Create(), TransportPipes.Create())
+    private readonly Socket _socket;
+    private readonly SslStream? _tls;
+    private readonly List<ArraySegment<byte>> _gather = [];
+
+    /// <summary>Wraps a connected socket; with <paramref name="tls"/>, an authenticated TLS stream over it.</summary>
+    public TcpTransport(string name, Socket socket, SslStream? tls)
+        : base(name, TransportPipes.Create(segmentSize: BlockSize), TransportPipes.Create(segmentSize: BlockSize))
     {
         _socket = socket;
-        _stream = stream;
+        _tls = tls;
         StartPumping();
     }
 
     public TimeSpan? StallTimeout => null;
 
-    protected override int ReceiveSizeHint => TransportPipes.SegmentSize / 2;
+    protected override int ReceiveSizeHint => BlockSize / 2;
 
-    protected override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
-        => _stream.ReadAsync(buffer, cancellationToken);
+    protected override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
+        _tls is null ? _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken) : _tls.ReadAsync(buffer, cancellationToken);
 
     protected override async ValueTask SendAsync(ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
     {
-        if (buffer.IsSingleSegment)
+        if (_tls is not null)
         {
-            await _stream.WriteAsync(buffer.First, cancellationToken).ConfigureAwait(false);
+            foreach (ReadOnlyMemory<byte> segment in buffer)
+            {
+                await _tls.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
+            }
+
             return;
         }
 
+        if (buffer.IsSingleSegment)
+        {
+            await _socket.SendAsync(buffer.First, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // Several blocks: one gathering send (the pipe's memory is array-backed).
+        _gather.Clear();
         foreach (ReadOnlyMemory<byte> segment in buffer)
         {
-            await _stream.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
+            if (!MemoryMarshal.TryGetArray(segment, out ArraySegment<byte> array))
+            {
+                array = segment.ToArray();
+            }
+
+            _gather.Add(array);
+        }
+
+        long total = buffer.Length;
+        long sent = await _socket.SendAsync(_gather, SocketFlags.None).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (sent != total)
+        {
+            // A stream socket sends everything unless it fails; send the rest rather than assume.
+            await SendRestAsync(buffer.Slice(sent), cancellationToken).ConfigureAwait(false);
         }
     }
 
     protected override async ValueTask ShutdownSendAsync(CancellationToken cancellationToken)
     {
-        if (_stream is SslStream ssl)
+        if (_tls is not null)
         {
-            await ssl.ShutdownAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _tls.ShutdownAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         _socket.Shutdown(SocketShutdown.Send);
@@ -60,7 +92,7 @@ internal sealed class TcpTransport : DuplexPipePump, ITransport
 
     protected override ValueTask CloseDeviceAsync()
     {
-        _stream.Dispose();
+        _tls?.Dispose();
         _socket.Dispose();
         return default;
     }
@@ -86,5 +118,13 @@ internal sealed class TcpTransport : DuplexPipePump, ITransport
             AuthenticationException ae => $"TLS error: {ae.Message}",
             _ => root.Message,
         };
+    }
+
+    private async Task SendRestAsync(ReadOnlySequence<byte> rest, CancellationToken cancellationToken)
+    {
+        foreach (ReadOnlyMemory<byte> segment in rest)
+        {
+            await _socket.SendAsync(segment, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
     }
 }

@@ -82,7 +82,7 @@ public sealed class TcpTransportConnector : ITransportConnector
             socket = await DialAsync(timeout.Token).ConfigureAwait(false);
             if (Tls is null)
             {
-                var transport = new TcpTransport(Name, socket, new NetworkStream(socket, ownsSocket: true));
+                var transport = new TcpTransport(Name, socket, tls: null);
                 socket = null;
                 return transport;
             }

@@ -207,7 +207,7 @@ public sealed class TcpTransportListener : IAsyncDisposable
 
             if (_tls is null)
             {
-                await OfferAsync(new TcpTransport(name, client, new NetworkStream(client, ownsSocket: true))).ConfigureAwait(false);
+                await OfferAsync(new TcpTransport(name, client, tls: null)).ConfigureAwait(false);
             }
             else
             {

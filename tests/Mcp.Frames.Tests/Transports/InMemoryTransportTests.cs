@@ -86,6 +86,20 @@ public class InMemoryTransportTests : TransportTest
     }
 
     [Test]
+    public async Task Breaking_after_an_end_was_disposed_still_fails_the_other_end()
+    {
+        (InMemoryTransport a, InMemoryTransport b) = InMemoryTransport.CreatePair();
+        await using (b)
+        {
+            await a.DisposeAsync();
+            a.Break(new TimeoutException("late"));
+
+            var error = Assert.ThrowsAsync<TransportException>(async () => await b.Input.ReadAsync());
+            Assert.That(error!.Message, Is.EqualTo("memory b: link broken: late"));
+        }
+    }
+
+    [Test]
     public async Task Disposing_one_end_is_an_orderly_close_for_the_other()
     {
         (InMemoryTransport a, InMemoryTransport b) = InMemoryTransport.CreatePair();

@@ -12,19 +12,19 @@ internal static class TransportPipes
     /// <summary>Bytes buffered in one direction before the writer is paused.</summary>
     public const int DefaultPauseThreshold = 1024 * 1024;
 
-    /// <summary>The smallest block a pipe rents; large enough for a socket read of a full TCP window slice.</summary>
+    /// <summary>The smallest block a pipe rents, by default.</summary>
     public const int SegmentSize = 16 * 1024;
 
-    public static PipeOptions Create(int pauseThreshold = DefaultPauseThreshold)
+    public static PipeOptions Create(int pauseThreshold = DefaultPauseThreshold, int segmentSize = SegmentSize, PipeScheduler? readerScheduler = null, PipeScheduler? writerScheduler = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(pauseThreshold, 2);
         return new PipeOptions(
             pool: null,
-            readerScheduler: PipeScheduler.ThreadPool,
-            writerScheduler: PipeScheduler.ThreadPool,
+            readerScheduler: readerScheduler ?? PipeScheduler.ThreadPool,
+            writerScheduler: writerScheduler ?? PipeScheduler.ThreadPool,
             pauseWriterThreshold: pauseThreshold,
             resumeWriterThreshold: pauseThreshold / 2,
-            minimumSegmentSize: Math.Min(SegmentSize, Math.Max(256, pauseThreshold)),
+            minimumSegmentSize: Math.Min(segmentSize, Math.Max(256, pauseThreshold)),
             useSynchronizationContext: false);
     }
 }
