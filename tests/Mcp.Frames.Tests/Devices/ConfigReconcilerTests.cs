@@ -1,3 +1,4 @@
+using Mcp.Frames.Connections;
 using Mcp.Frames.Devices;
 using Mcp.Frames.Mcp1;
 using Mcp.Frames.Tests.Resilience;
@@ -10,11 +11,11 @@ public class ConfigReconcilerTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
-    private static async Task<(MiniDevice Device, McpClient Client, Connections.FrameConnection Connection)> ConnectAsync()
+    private static async Task<(MiniDevice Device, McpClient Client, FrameConnection Connection)> ConnectAsync()
     {
         (InMemoryTransport client, InMemoryTransport device) = InMemoryTransport.CreatePair("gateway", "device");
         var mini = new MiniDevice(device, 1, TimeProvider.System);
-        var connection = new Connections.FrameConnection(client);
+        var connection = new FrameConnection(client);
         connection.Start();
         var mcp = new McpClient(connection);
         await mcp.HelloAsync().WaitAsync(Bound);
