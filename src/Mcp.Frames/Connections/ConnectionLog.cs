@@ -34,4 +34,16 @@ internal static partial class ConnectionLog
 
     [LoggerMessage(10, LogLevel.Warning, "{Link}: {Dropped} automatic replies dropped (reply queue full)")]
     public static partial void ControlReplyDropped(ILogger logger, string link, long dropped);
+
+    [LoggerMessage(11, LogLevel.Warning, "{Link}: a cancellation callback registered on a handler's token failed during shutdown")]
+    public static partial void CancellationCallbackFailed(ILogger logger, string link, Exception error);
+
+    [LoggerMessage(12, LogLevel.Warning, "{Link}: the automatic {Status} reply to {Command} could not be sent")]
+    public static partial void ControlReplyFailed(ILogger logger, string link, string command, string status, Exception error);
+
+    [LoggerMessage(13, LogLevel.Error, "{Link}: an internal loop of the connection failed")]
+    public static partial void LoopFailed(ILogger logger, string link, Exception error);
+
+    [LoggerMessage(14, LogLevel.Error, "{Link}: releasing the link after it ended failed")]
+    public static partial void CloseFailed(ILogger logger, string link, Exception error);
 }

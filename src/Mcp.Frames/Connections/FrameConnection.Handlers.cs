@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 
 namespace Mcp.Frames.Connections;
@@ -38,12 +39,17 @@ public sealed partial class FrameConnection
 
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(payload.Length, 1));
         payload.CopyTo(buffer);
-        if (_inbound.Writer.TryWrite(new InboundRequest(command, handler, buffer, payload.Length, headerLength)))
+        if (_inbound.TryWrite(new InboundRequest(command, handler, buffer, payload.Length, headerLength)))
         {
             return;
         }
 
         ArrayPool<byte>.Shared.Return(buffer);
+        if (Volatile.Read(ref _closed) != 0)
+        {
+            return; // the connection is ending: nobody will read the answer
+        }
+
         Interlocked.Increment(ref _rejected);
         _telemetry.InboundRequestsRejected.Add(1, _linkTag);
         ConnectionLog.RequestRejected(_logger, Name, DescribeCommand(command), _inboundCapacity);
@@ -63,7 +69,7 @@ public sealed partial class FrameConnection
             header |= requestHeader[i] << (8 * i);
         }
 
-        if (!_controlReplies.Writer.TryWrite(new ControlReply(command, header, requestHeader.Length, status)))
+        if (!_controlReplies.Writer.TryWrite(new ControlReply(command, header, requestHeader.Length, status)) && Volatile.Read(ref _closed) == 0)
         {
             long dropped = Interlocked.Increment(ref _controlDropped);
             ConnectionLog.ControlReplyDropped(_logger, Name, dropped);
@@ -73,67 +79,83 @@ public sealed partial class FrameConnection
     private async Task HandlerLoopAsync()
     {
         var context = new RequestContext(this);
-        ChannelReader<InboundRequest> reader = _inbound.Reader;
+        var waiter = new InboundRequestQueue.Waiter();
         CancellationToken ct = _shutdown.Token;
         try
         {
-            while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            // Shutdown completes the queue, which ends the wait; one handler task is woken per request.
+            while (!ct.IsCancellationRequested && await _inbound.ReadAsync(waiter).ConfigureAwait(false))
             {
-                while (reader.TryRead(out InboundRequest request))
+                InboundRequest request = waiter.Request;
+                waiter.Request = default;
+                context.Reset(request.Command, request.Buffer, request.Length, request.HeaderLength);
+                try
                 {
-                    context.Reset(request.Command, request.Buffer, request.Length, request.HeaderLength);
-                    try
-                    {
-                        await request.Handler(context, ct).ConfigureAwait(false);
-                        if (!context.HasReplied && _profile.HasStatus)
-                        {
-                            ConnectionLog.HandlerDidNotReply(_logger, Name, DescribeCommand(request.Command), _profile.DescribeStatus(_profile.InternalErrorStatus));
-                            await context.ReplyAsync(_profile.InternalErrorStatus, default, ct).ConfigureAwait(false);
-                        }
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-                    {
-                        if (ex is ConnectionClosedException)
-                        {
-                            return;
-                        }
-
-                        ConnectionLog.HandlerFailed(_logger, Name, DescribeCommand(request.Command), ex);
-                        if (!context.HasReplied && _profile.HasStatus)
-                        {
-                            await TryReplyInternalErrorAsync(context, ct).ConfigureAwait(false);
-                        }
-                    }
-                    finally
-                    {
-                        ArrayPool<byte>.Shared.Return(context.DetachBuffer());
-                        Interlocked.Increment(ref _handled);
-                    }
+                    await HandleOneAsync(request, context, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(context.DetachBuffer());
+                    Interlocked.Increment(ref _handled);
                 }
             }
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (Exception ex)
         {
-            // The connection closed.
+            // HandleOneAsync lets nothing through; this is a bug in the loop itself. Keep it visible, never unobserved.
+            ConnectionLog.LoopFailed(_logger, Name, ex);
         }
         finally
         {
-            while (reader.TryRead(out InboundRequest request))
+            if (Volatile.Read(ref _closed) != 0)
             {
-                ArrayPool<byte>.Shared.Return(request.Buffer);
+                ReleaseQueuedRequests();
             }
         }
     }
 
-    private static async ValueTask TryReplyInternalErrorAsync(RequestContext context, CancellationToken ct)
+    /// <summary>Runs one handler; whatever it does, the loop goes on (and the request gets an answer while the link is up).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask HandleOneAsync(InboundRequest request, RequestContext context, CancellationToken ct)
     {
         try
         {
-            await context.ReplyAsync(context.Connection.Profile.InternalErrorStatus, default, ct).ConfigureAwait(false);
+            await request.Handler(context, ct).ConfigureAwait(false);
+            if (!context.HasReplied && _profile.HasStatus)
+            {
+                ConnectionLog.HandlerDidNotReply(_logger, Name, DescribeCommand(request.Command), _profile.DescribeStatus(_profile.InternalErrorStatus));
+                await TryReplyInternalErrorAsync(context, ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (Volatile.Read(ref _closed) != 0 && ex is OperationCanceledException or ConnectionClosedException)
+        {
+            // The connection closed under the handler.
+        }
+        catch (Exception ex)
+        {
+            // Includes a ConnectionClosedException or cancellation from another link the handler used: this link is
+            // up, so the request is answered and the handler loop goes on.
+            ConnectionLog.HandlerFailed(_logger, Name, DescribeCommand(request.Command), ex);
+            if (!context.HasReplied && _profile.HasStatus)
+            {
+                await TryReplyInternalErrorAsync(context, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async ValueTask TryReplyInternalErrorAsync(RequestContext context, CancellationToken ct)
+    {
+        try
+        {
+            await context.ReplyAsync(_profile.InternalErrorStatus, default, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ConnectionClosedException or OperationCanceledException)
         {
             // The link is gone; nobody is waiting for the answer.
+        }
+        catch (Exception ex)
+        {
+            ConnectionLog.ControlReplyFailed(_logger, Name, DescribeCommand(context.Command), _profile.DescribeStatus(_profile.InternalErrorStatus), ex);
         }
     }
 
@@ -141,19 +163,24 @@ public sealed partial class FrameConnection
     {
         ChannelReader<ControlReply> reader = _controlReplies.Reader;
         CancellationToken ct = _shutdown.Token;
-        try
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            while (reader.TryRead(out ControlReply reply))
             {
-                while (reader.TryRead(out ControlReply reply))
+                try
                 {
                     await SendControlReplyAsync(reply, ct).ConfigureAwait(false);
                 }
+                catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException)
+                {
+                    return; // the connection closed
+                }
+                catch (Exception ex)
+                {
+                    // For example a link limit too small even for a bare status: drop this reply, keep the loop.
+                    ConnectionLog.ControlReplyFailed(_logger, Name, DescribeCommand(reply.Command), _profile.DescribeStatus(reply.Status), ex);
+                }
             }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException)
-        {
-            // The connection closed.
         }
     }
 
@@ -167,8 +194,6 @@ public sealed partial class FrameConnection
 
         return SendResponseAsync(reply.Command, header[..reply.HeaderLength], reply.Status, BytesPayload.Empty, ct);
     }
-
-    private readonly record struct InboundRequest(byte Command, RequestHandler Handler, byte[] Buffer, int Length, int HeaderLength);
 
     private readonly record struct ControlReply(byte Command, int Header, int HeaderLength, byte Status);
 }

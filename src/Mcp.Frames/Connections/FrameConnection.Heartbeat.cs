@@ -3,8 +3,6 @@ namespace Mcp.Frames.Connections;
 /// <content>The heartbeat: a request every interval; silence for interval × missed limit ends the link.</content>
 public sealed partial class FrameConnection
 {
-    private int _heartbeatInProgress;
-
     /// <summary>How long nothing has been received on this link.</summary>
     public TimeSpan SilentFor => _time.GetElapsedTime(Volatile.Read(ref _lastReceived));
 
@@ -22,7 +20,10 @@ public sealed partial class FrameConnection
             return;
         }
 
-        if (_profile.HeartbeatCommand is { } command && Interlocked.Exchange(ref _heartbeatInProgress, 1) == 0)
+        // One heartbeat per tick. Its timeout is the interval, so at most the previous one may still be finishing:
+        // skipping a tick while it does would drop every other heartbeat whenever an answer (or a timeout) lands on
+        // the tick.
+        if (_profile.HeartbeatCommand is { } command)
         {
             _ = SendHeartbeatAsync(command, interval);
         }
@@ -35,13 +36,10 @@ public sealed partial class FrameConnection
             // Any answer proves the link alive (the read loop notes every frame); the answer's content does not matter.
             using Response response = await SendRawRequestAsync(command, default, interval).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is FrameConnectionException or OperationCanceledException or InvalidOperationException)
+        catch (Exception ex) when (ex is FrameConnectionException or OperationCanceledException or InvalidOperationException or ArgumentException)
         {
-            // A missed heartbeat is judged by silence, not by this request.
-        }
-        finally
-        {
-            Volatile.Write(ref _heartbeatInProgress, 0);
+            // A missed heartbeat is judged by silence, not by this request (an ArgumentException: the link's limit
+            // is too small even for an empty heartbeat; silence then ends the link).
         }
     }
 }

@@ -114,13 +114,17 @@ public sealed partial class FrameConnection
     private void OnResponse(byte command, ReadOnlySpan<byte> payload)
     {
         PendingRequest? pending = null;
+        long token = 0;
         if (_matcher.TryGetResponseKey(command, payload, out int key))
         {
             lock (_pendingLock)
             {
                 if (_pending.Remove(key, out pending))
                 {
-                    // Removed here so that no other path can see it; the waiter still decides who completes it.
+                    // Removed here so that no other path can see it. The token names this use of the pooled waiter:
+                    // if the request times out before the answer is handed over, and the waiter is reused for a
+                    // newer request, the answer cannot complete that newer request.
+                    token = pending.Token;
                 }
             }
         }
@@ -136,7 +140,7 @@ public sealed partial class FrameConnection
                 body.CopyTo(buffer);
             }
 
-            if (pending.TrySetResponse(new Response(command, status, buffer, body.Length)))
+            if (pending.TrySetResponse(token, new Response(command, status, buffer, body.Length)))
             {
                 return;
             }
@@ -149,7 +153,10 @@ public sealed partial class FrameConnection
 
         Interlocked.Increment(ref _unmatched);
         _telemetry.UnmatchedResponses.Add(1, _linkTag);
-        ConnectionLog.UnmatchedResponse(_logger, Name, DescribeCommand(command), key >= 0 ? _matcher.DescribeKey(key) : "no key");
+        if (_logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
+        {
+            ConnectionLog.UnmatchedResponse(_logger, Name, DescribeCommand(command), key >= 0 ? _matcher.DescribeKey(key) : "no key");
+        }
     }
 
     private void OnOneWay(byte command, ReadOnlySpan<byte> payload)

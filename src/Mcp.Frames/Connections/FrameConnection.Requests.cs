@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Mcp.Frames.Connections;
@@ -39,6 +40,7 @@ public sealed partial class FrameConnection
     /// <param name="options">Timeout and retry settings.</param>
     /// <param name="cancellationToken">Gives up the request.</param>
     /// <returns>The OK answer.</returns>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Response> SendRequestAsync<TBody>(byte command, TBody body, RequestOptions? options = null, CancellationToken cancellationToken = default)
         where TBody : IFramePayload
     {
@@ -110,10 +112,12 @@ public sealed partial class FrameConnection
             LinkName = Name,
         };
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Response> SendOnceAsync<TBody>(byte command, TBody body, TimeSpan timeout, CancellationToken cancellationToken)
         where TBody : IFramePayload
     {
         ThrowIfNotOpen();
+        cancellationToken.ThrowIfCancellationRequested(); // a request given up before it starts is never sent
         long start = _time.GetTimestamp();
         if (!_inFlight.Wait(0, CancellationToken.None))
         {
@@ -127,7 +131,7 @@ public sealed partial class FrameConnection
                 key = await WaitWithDeadlineAsync(null, _matcher, command, start, timeout, cancellationToken).ConfigureAwait(false);
             }
 
-            return await SendWithKeyAsync(command, key, body, timeout - _time.GetElapsedTime(start), cancellationToken).ConfigureAwait(false);
+            return await SendWithKeyAsync(command, key, body, timeout, timeout - _time.GetElapsedTime(start), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -135,7 +139,8 @@ public sealed partial class FrameConnection
         }
     }
 
-    private async ValueTask<Response> SendWithKeyAsync<TBody>(byte command, int key, TBody body, TimeSpan remaining, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Response> SendWithKeyAsync<TBody>(byte command, int key, TBody body, TimeSpan timeout, TimeSpan remaining, CancellationToken cancellationToken)
         where TBody : IFramePayload
     {
         if (remaining <= TimeSpan.Zero)
@@ -145,33 +150,48 @@ public sealed partial class FrameConnection
 
         PendingRequest pending = RentPending();
         pending.Arm(key, command, remaining, cancellationToken);
+        long token = pending.Token;
+        bool closed;
         lock (_pendingLock)
         {
-            if (!_pending.TryAdd(key, pending))
+            // Shutdown marks the connection closed before FailAllPending takes this lock: a waiter registered after
+            // that would never be failed by it, so it is failed here instead.
+            closed = Volatile.Read(ref _closed) != 0;
+            if (!closed && !_pending.TryAdd(key, pending))
             {
                 throw new InvalidOperationException($"Match key {_matcher.DescribeKey(key)} on {Name} is already in flight: the profile's matcher handed it out twice.");
             }
         }
 
+        if (closed)
+        {
+            pending.TryFail(token, CreateClosedException());
+        }
+
         using Activity? activity = FramesTelemetry.ActivitySource.StartActivity("mcp.request", ActivityKind.Client);
-        activity?.SetTag("mcp.link", Name);
-        activity?.SetTag("mcp.command", DescribeCommand(command));
-        activity?.SetTag("mcp.key", _matcher.DescribeKey(key));
+        if (activity is not null)
+        {
+            activity.SetTag("mcp.link", Name);
+            activity.SetTag("mcp.command", DescribeCommand(command));
+            activity.SetTag("mcp.key", _matcher.DescribeKey(key));
+        }
 
         Interlocked.Increment(ref _requestsSent);
         _telemetry.RequestsStarted.Add(1, _linkTag);
         _telemetry.InFlight.Add(1, _linkTag);
+        bool written = false;
         bool abandoned = false;
         try
         {
             try
             {
                 // The waiter is registered above, before the request can reach the peer.
-                await WriteFrameAsync(command, new RequestPayload<TBody>(_matcher, _profile.RequestHeaderLength, key, body), cancellationToken).ConfigureAwait(false);
+                await WriteFrameAsync(command, new RequestPayload<TBody>(_matcher, _profile.RequestHeaderLength, key, body), cancellationToken, pending, token).ConfigureAwait(false);
+                written = true;
             }
             catch (Exception ex)
             {
-                pending.TryFail(ex);
+                pending.TryFail(token, ex);
             }
 
             Response response = await pending.Task.ConfigureAwait(false);
@@ -196,7 +216,9 @@ public sealed partial class FrameConnection
         }
         catch (Exception ex)
         {
-            abandoned = ex is OperationCanceledException;
+            // Only a request that reached the wire can draw a late answer; one refused or cancelled before it was
+            // written frees its key at once.
+            abandoned = written && ex is OperationCanceledException;
             _telemetry.RequestsFailed.Add(1, _linkTag);
             activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
             throw;
@@ -205,11 +227,12 @@ public sealed partial class FrameConnection
         {
             RemovePending(pending);
             pending.Recycle();
-            _pendingPool.Add(pending);
             _telemetry.InFlight.Add(-1, _linkTag);
 
-            // PROTOCOL.md §2.1: an abandoned seq stays out of use for at least one more timeout period.
-            _matcher.Release(key, abandoned, pending.Timeout);
+            // PROTOCOL.md §2.1: an abandoned seq stays out of use for at least one more timeout period (the whole
+            // timeout of the attempt, not only what was left of it after waiting for a slot).
+            _matcher.Release(key, abandoned, timeout);
+            _pendingPool.Add(pending); // last: from here on another request may reuse it
         }
     }
 
@@ -284,16 +307,22 @@ public sealed partial class FrameConnection
 
     private void FailAllPending(Exception error)
     {
-        PendingRequest[] pending;
+        (PendingRequest Request, long Token)[] pending;
         lock (_pendingLock)
         {
-            pending = [.. _pending.Values];
+            pending = new (PendingRequest, long)[_pending.Count];
+            int i = 0;
+            foreach (PendingRequest request in _pending.Values)
+            {
+                pending[i++] = (request, request.Token); // named by use: one recycled meanwhile is left alone
+            }
+
             _pending.Clear();
         }
 
-        foreach (PendingRequest request in pending)
+        foreach ((PendingRequest request, long token) in pending)
         {
-            request.TryFail(error);
+            request.TryFail(token, error);
         }
     }
 

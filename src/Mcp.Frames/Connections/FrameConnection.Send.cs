@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using Mcp.Frames.Framing;
 
@@ -59,7 +60,20 @@ public sealed partial class FrameConnection
         return WriteFrameAsync(command, new HeaderPayload<TBody>(header[..headerLength], body), cancellationToken);
     }
 
-    private async ValueTask WriteFrameAsync<TPayload>(byte command, TPayload payload, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes one frame under the write gate. The last writer of a burst flushes for everyone before it. A flush that
+    /// cannot complete at once (back-pressure) is handed to <see cref="CompleteFlushAsync"/>, which keeps the gate
+    /// until it ends: the writer's frame is already committed to the transport, so the writer returns, and a request
+    /// never waits on a flush past its own deadline.
+    /// </summary>
+    /// <param name="command">The command.</param>
+    /// <param name="payload">The payload.</param>
+    /// <param name="cancellationToken">Gives up waiting for the gate; a frame given up before it is written is not written.</param>
+    /// <param name="request">The waiter of the request being sent, if any: when it completes (timeout, cancellation) while
+    /// the frame still waits for the gate, the wait ends and nothing is written.</param>
+    /// <param name="requestToken">The waiter's use.</param>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteFrameAsync<TPayload>(byte command, TPayload payload, CancellationToken cancellationToken, PendingRequest? request = null, long requestToken = 0)
         where TPayload : IFramePayload
     {
         Interlocked.Increment(ref _queuedWriters);
@@ -67,11 +81,24 @@ public sealed partial class FrameConnection
         {
             if (!_writeGate.Wait(0, CancellationToken.None))
             {
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
-                await _writeGate.WaitAsync(linked.Token).ConfigureAwait(false);
+                if (request is not null)
+                {
+                    // The waiter's completion token fires on the request's timeout, its cancellation and link loss
+                    // (FailAllPending): one reusable token, no linked source per contended write.
+                    await _writeGate.WaitAsync(request.GetCompletionToken(requestToken)).ConfigureAwait(false);
+                }
+                else if (!cancellationToken.CanBeCanceled || cancellationToken == _shutdown.Token)
+                {
+                    await _writeGate.WaitAsync(_shutdown.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
+                    await _writeGate.WaitAsync(linked.Token).ConfigureAwait(false);
+                }
             }
         }
-        catch (OperationCanceledException) when (_shutdown.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (_shutdown.IsCancellationRequested && !cancellationToken.IsCancellationRequested && request is null)
         {
             LeaveQueueWithoutWriting();
             throw CreateClosedException();
@@ -82,34 +109,48 @@ public sealed partial class FrameConnection
             throw;
         }
 
+        bool handedOff = false;
         try
         {
-            ExceptionDispatchInfo? error = null;
-            try
+            Exception? error = null;
+            if (Volatile.Read(ref _closed) != 0)
             {
-                if (Volatile.Read(ref _closed) != 0)
-                {
-                    throw CreateClosedException();
-                }
-
-                WriteOne(command, ref payload);
+                error = CreateClosedException();
             }
-            catch (Exception ex)
+            else if (cancellationToken.IsCancellationRequested || (request is not null && !request.IsWaiting(requestToken)))
             {
-                error = ExceptionDispatchInfo.Capture(ex);
+                // Given up while waiting for the gate: nothing goes out (a cancelled WRITE must not reach the device).
+                error = new OperationCanceledException($"Sending {DescribeCommand(command)} on {Name} was given up before it was written.", cancellationToken);
+            }
+            else
+            {
+                try
+                {
+                    WriteOne(command, ref payload);
+                }
+                catch (Exception ex)
+                {
+                    error = ex;
+                }
             }
 
             // The last writer of a burst flushes for everyone before it (they wrote under the gate and left).
             if (Interlocked.Decrement(ref _queuedWriters) == 0 && Volatile.Read(ref _closed) == 0)
             {
-                await FlushAsync().ConfigureAwait(false);
+                handedOff = StartFlush();
             }
 
-            error?.Throw();
+            if (error is not null)
+            {
+                ExceptionDispatchInfo.Throw(error);
+            }
         }
         finally
         {
-            _writeGate.Release();
+            if (!handedOff)
+            {
+                _writeGate.Release();
+            }
         }
     }
 
@@ -136,11 +177,12 @@ public sealed partial class FrameConnection
             return;
         }
 
+        bool handedOff = false;
         try
         {
             if (Volatile.Read(ref _queuedWriters) == 0 && Volatile.Read(ref _closed) == 0)
             {
-                await FlushAsync().ConfigureAwait(false);
+                handedOff = StartFlush();
             }
         }
         catch (ConnectionClosedException)
@@ -149,7 +191,89 @@ public sealed partial class FrameConnection
         }
         finally
         {
+            if (!handedOff)
+            {
+                _writeGate.Release();
+            }
+        }
+    }
+
+    /// <summary>Flushes under the gate. Returns <see langword="true"/> when the flush continues in the background, which then owns the gate.</summary>
+    /// <exception cref="ConnectionClosedException">The flush failed; the connection has ended.</exception>
+    private bool StartFlush()
+    {
+        ValueTask<FlushResult> flush;
+        try
+        {
+            flush = _output.FlushAsync(_shutdown.Token);
+        }
+        catch (Exception ex)
+        {
+            throw OnFlushFailed(ex);
+        }
+
+        if (!flush.IsCompleted)
+        {
+            _ = CompleteFlushAsync(flush);
+            return true;
+        }
+
+        FlushResult result;
+        try
+        {
+            result = flush.GetAwaiter().GetResult();
+        }
+        catch (Exception ex)
+        {
+            throw OnFlushFailed(ex);
+        }
+
+        OnFlushed(result);
+        return false;
+    }
+
+    private async Task CompleteFlushAsync(ValueTask<FlushResult> flush)
+    {
+        try
+        {
+            OnFlushed(await flush.ConfigureAwait(false));
+        }
+        catch (ConnectionClosedException)
+        {
+            // OnFlushed ended the connection; it reports why.
+        }
+        catch (Exception ex)
+        {
+            OnFlushFailed(ex);
+        }
+        finally
+        {
             _writeGate.Release();
+        }
+    }
+
+    private ConnectionClosedException OnFlushFailed(Exception error)
+    {
+        if (error is OperationCanceledException && _shutdown.IsCancellationRequested)
+        {
+            return CreateClosedException();
+        }
+
+        Shutdown(ConnectionCloseReason.TransportError, $"connection {Name} lost while writing: {error.Message}", error);
+        return CreateClosedException();
+    }
+
+    private void OnFlushed(FlushResult result)
+    {
+        if (result.IsCompleted || (result.IsCanceled && !_shutdown.IsCancellationRequested))
+        {
+            Shutdown(ConnectionCloseReason.RemoteClosed, $"connection {Name}: the peer stopped reading", null);
+            throw CreateClosedException();
+        }
+
+        if (result.IsCanceled)
+        {
+            throw CreateClosedException();
         }
     }
 
@@ -170,30 +294,6 @@ public sealed partial class FrameConnection
         int total = builder.Commit(written);
         _framesSent++;
         _bytesSent += total;
-    }
-
-    private async ValueTask FlushAsync()
-    {
-        FlushResult result;
-        try
-        {
-            result = await _output.FlushAsync(_shutdown.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
-        {
-            throw CreateClosedException();
-        }
-        catch (Exception ex)
-        {
-            Shutdown(ConnectionCloseReason.TransportError, $"connection {Name} lost while writing: {ex.Message}", ex);
-            throw CreateClosedException();
-        }
-
-        if (result.IsCompleted || result.IsCanceled)
-        {
-            Shutdown(ConnectionCloseReason.RemoteClosed, $"connection {Name}: the peer stopped reading", null);
-            throw CreateClosedException();
-        }
     }
 
     /// <summary>A profile header (seq, status…) followed by a body, written straight into the frame.</summary>

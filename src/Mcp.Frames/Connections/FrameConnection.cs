@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Threading.Channels;
 using Mcp.Frames.Framing;
@@ -44,7 +45,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
     private readonly bool _ownsTransport;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly TaskCompletionSource<ConnectionClosedInfo> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Channel<InboundRequest> _inbound;
+    private readonly InboundRequestQueue _inbound;
     private readonly Channel<ControlReply> _controlReplies;
     private readonly List<Task> _loops = [];
     private int _started;
@@ -58,7 +59,8 @@ public sealed partial class FrameConnection : IAsyncDisposable
     /// <param name="transport">The link. When it is an <see cref="ITransport"/>, its name and stall timeout are the defaults, and the connection disposes it when it ends.</param>
     /// <param name="profile">The message profile; <see langword="null"/> for MCP/1.</param>
     /// <param name="options">Settings; <see langword="null"/> for the defaults. Validated here.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (the message names it).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range, or the profile's header lengths are
+    /// (request header 0–4 bytes, response header 0–8 bytes); the message names it.</exception>
     public FrameConnection(IDuplexPipe transport, IMessageProfile? profile = null, FrameConnectionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(transport);
@@ -67,6 +69,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
         _pipe = transport;
         _output = transport.Output;
         _profile = profile ?? Mcp1Profile.Instance;
+        ValidateProfile(_profile);
         _time = options.TimeProvider;
         _matcher = _profile.CreateMatcher(_time);
         var link = transport as ITransport;
@@ -85,11 +88,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
         _linkTag = new KeyValuePair<string, object?>("mcp.link", Name);
         _inFlight = new SemaphoreSlim(options.MaxInFlight, options.MaxInFlight);
         MaxInFlight = options.MaxInFlight;
-        _inbound = Channel.CreateBounded<InboundRequest>(new BoundedChannelOptions(_inboundCapacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full; the read loop never waits
-            SingleWriter = true,
-        });
+        _inbound = new InboundRequestQueue(_inboundCapacity); // TryWrite fails when full; the read loop never waits
         _controlReplies = Channel.CreateBounded<ControlReply>(new BoundedChannelOptions(ControlReplyCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -209,6 +208,20 @@ public sealed partial class FrameConnection : IAsyncDisposable
     /// <inheritdoc />
     public ValueTask DisposeAsync() => CloseAsync();
 
+    /// <summary>The connection keeps a request header in 4 bytes (automatic replies) and a response header in 8.</summary>
+    private static void ValidateProfile(IMessageProfile profile)
+    {
+        if (profile.RequestHeaderLength is < 0 or > sizeof(int))
+        {
+            throw new ArgumentOutOfRangeException(nameof(profile), profile.RequestHeaderLength, $"Profile {profile.Name}: RequestHeaderLength must be between 0 and {sizeof(int)}; {profile.RequestHeaderLength} was given.");
+        }
+
+        if (profile.ResponseHeaderLength is < 0 or > sizeof(long))
+        {
+            throw new ArgumentOutOfRangeException(nameof(profile), profile.ResponseHeaderLength, $"Profile {profile.Name}: ResponseHeaderLength must be between 0 and {sizeof(long)}; {profile.ResponseHeaderLength} was given.");
+        }
+    }
+
     internal string DescribeCommand(byte command) => _profile is Mcp1Profile
         ? Mcp1.McpCommand.GetName(command)
         : $"0x{command:X2}";
@@ -226,54 +239,84 @@ public sealed partial class FrameConnection : IAsyncDisposable
         Volatile.Write(ref _closeInfo, info);
         ConnectionLog.Closed(_logger, Name, reason, message);
         _heartbeatTimer?.Dispose();
-        _shutdown.Cancel();
+
+        // No more requests reach the handlers; what is queued is released once the loops have stopped.
+        _inbound.Complete();
+        _controlReplies.Writer.TryComplete();
+
+        // Cancellation callbacks registered on the handlers' token are user code: they run on the thread pool, not
+        // here (this may be the read loop, a timer or a writer), and a callback that throws or blocks cannot stop the
+        // waiters below from failing. The token is cancelled before CancelAsync returns.
+        Task cancelled = _shutdown.CancelAsync();
         FailAllPending(CreateClosedException());
         CompleteSubscriptions(CreateClosedException());
-        _inbound.Writer.TryComplete();
-        _controlReplies.Writer.TryComplete();
         _pipe.Input.CancelPendingRead();
         _output.CancelPendingFlush();
         FramesTelemetry.Unregister(this);
+        _ = ObserveCancellationCallbacksAsync(cancelled);
         _ = FinishAsync(info);
+    }
+
+    private async Task ObserveCancellationCallbacksAsync(Task cancelled)
+    {
+        try
+        {
+            await cancelled.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            ConnectionLog.CancellationCallbackFailed(_logger, Name, ex);
+        }
     }
 
     private async Task FinishAsync(ConnectionClosedInfo info)
     {
-        // Complete the output once no writer holds it; a writer stuck on a dead link was woken by CancelPendingFlush.
-        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5), _time))
+        try
         {
-            try
+            // Complete the output once no writer holds it; a writer stuck on a dead link was woken by CancelPendingFlush.
+            using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5), _time))
             {
-                await _writeGate.WaitAsync(deadline.Token).ConfigureAwait(false);
                 try
                 {
-                    await _output.CompleteAsync().ConfigureAwait(false);
+                    await _writeGate.WaitAsync(deadline.Token).ConfigureAwait(false);
+                    try
+                    {
+                        await _output.CompleteAsync().ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+                    {
+                        // The transport is already gone; nothing left to flush.
+                    }
                 }
-                catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+                catch (OperationCanceledException)
                 {
-                    // The transport is already gone; nothing left to flush.
+                    // A writer never gave the output back; the transport's disposal below ends it.
                 }
             }
-            catch (OperationCanceledException)
+
+            await WaitForLoopsAsync().ConfigureAwait(false);
+            ReleaseQueuedRequests();
+            if (_ownsTransport && _pipe is ITransport transport)
             {
-                // A writer never gave the output back; the transport's disposal below ends it.
+                try
+                {
+                    await transport.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or ObjectDisposedException or TransportException)
+                {
+                    // Disposal of a failed link: the close reason already says what happened.
+                }
             }
         }
-
-        await WaitForLoopsAsync().ConfigureAwait(false);
-        if (_ownsTransport && _pipe is ITransport transport)
+        catch (Exception ex)
         {
-            try
-            {
-                await transport.DisposeAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is IOException or ObjectDisposedException or TransportException)
-            {
-                // Disposal of a failed link: the close reason already says what happened.
-            }
+            // Whatever went wrong while releasing the link, Completion must complete: CloseAsync waits for it.
+            ConnectionLog.CloseFailed(_logger, Name, ex);
         }
-
-        _completion.TrySetResult(info);
+        finally
+        {
+            _completion.TrySetResult(info);
+        }
     }
 
     private async Task WaitForLoopsAsync()
@@ -284,13 +327,29 @@ public sealed partial class FrameConnection : IAsyncDisposable
             loops = [.. _loops];
         }
 
-        try
+        foreach (Task loop in loops)
         {
-            await Task.WhenAll(loops).ConfigureAwait(false);
+            try
+            {
+                await loop.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
+            {
+                // Loops end by cancellation when the connection shuts down.
+            }
+            catch (Exception ex)
+            {
+                ConnectionLog.LoopFailed(_logger, Name, ex);
+            }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
+    }
+
+    /// <summary>Returns the buffers of received requests that no handler took (the channel is complete by now).</summary>
+    private void ReleaseQueuedRequests()
+    {
+        while (_inbound.TryRead(out InboundRequest request))
         {
-            // Loops end by cancellation when the connection shuts down.
+            ArrayPool<byte>.Shared.Return(request.Buffer);
         }
     }
 

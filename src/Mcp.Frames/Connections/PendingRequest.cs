@@ -7,18 +7,32 @@ namespace Mcp.Frames.Connections;
 /// Exactly one of response, timeout, cancellation or link loss completes it: each path first wins the
 /// <c>_state</c> compare-exchange. Continuations always run asynchronously, never on the read loop.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Because the object is reused, every completion names the use it is meant for: <c>_state</c> holds a generation
+/// (incremented by <see cref="Arm"/>) next to the state, and a completer compares both. A path that looked the waiter up
+/// for an earlier request — the read loop holding a response for a request that has meanwhile timed out, a timer
+/// callback arriving late — then cannot complete the newer request that reuses the object.
+/// </para>
+/// <para>
+/// OS timers fire on a coarse tick and may call back slightly before the high-resolution deadline; such a callback
+/// re-arms the timer for the rest instead of being ignored (ignoring it would leave the request without a timeout).
+/// </para>
+/// </remarks>
 internal sealed class PendingRequest : IValueTaskSource<Response>
 {
-    private const int Idle = 0;
-    private const int Waiting = 1;
-    private const int Done = 2;
+    private const long StateMask = 3;
+    private const long Idle = 0;
+    private const long Waiting = 1;
+    private const long Done = 2;
 
     private readonly FrameConnection _owner;
     private readonly TimeProvider _time;
     private readonly ITimer _timer;
     private ManualResetValueTaskSourceCore<Response> _core;
     private CancellationTokenRegistration _cancellation;
-    private int _state;
+    private CancellationTokenSource? _completed; // cancelled when a use fails; made only when a send has to wait for the writer
+    private long _state; // generation << 2 | state
     private long _deadline;
 
     public PendingRequest(FrameConnection owner, TimeProvider time)
@@ -37,7 +51,28 @@ internal sealed class PendingRequest : IValueTaskSource<Response>
 
     public long StartTimestamp { get; private set; }
 
+    /// <summary>The token of the current use: pass it to <see cref="TrySetResponse"/> and <see cref="TryFail(long, Exception)"/>.</summary>
+    public long Token => Volatile.Read(ref _state) & ~StateMask;
+
     public ValueTask<Response> Task => new(this, _core.Version);
+
+    /// <summary>Whether the use named by <paramref name="token"/> still waits for its answer.</summary>
+    public bool IsWaiting(long token) => Volatile.Read(ref _state) == (token | Waiting);
+
+    /// <summary>
+    /// A token cancelled when the use named by <paramref name="token"/> fails (timeout, cancellation, link loss), so
+    /// that a send waiting for the writer stops waiting at the request's deadline. Only the requester calls it.
+    /// </summary>
+    public CancellationToken GetCompletionToken(long token)
+    {
+        CancellationTokenSource completed = _completed ?? Interlocked.CompareExchange(ref _completed, new CancellationTokenSource(), null) ?? _completed;
+        if (!IsWaiting(token))
+        {
+            completed.Cancel(); // failed before the token existed
+        }
+
+        return completed.Token;
+    }
 
     public void Arm(int key, byte command, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -45,8 +80,8 @@ internal sealed class PendingRequest : IValueTaskSource<Response>
         Command = command;
         Timeout = timeout;
         StartTimestamp = _time.GetTimestamp();
-        _deadline = StartTimestamp + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
-        Volatile.Write(ref _state, Waiting);
+        Volatile.Write(ref _deadline, StartTimestamp + (long)(timeout.TotalSeconds * _time.TimestampFrequency));
+        Volatile.Write(ref _state, (Volatile.Read(ref _state) & ~StateMask) + (StateMask + 1) + Waiting);
         _timer.Change(timeout, System.Threading.Timeout.InfiniteTimeSpan);
         if (cancellationToken.CanBeCanceled)
         {
@@ -54,9 +89,10 @@ internal sealed class PendingRequest : IValueTaskSource<Response>
         }
     }
 
-    public bool TrySetResponse(Response response)
+    /// <summary>Completes the use named by <paramref name="token"/> with its answer.</summary>
+    public bool TrySetResponse(long token, Response response)
     {
-        if (Interlocked.CompareExchange(ref _state, Done, Waiting) != Waiting)
+        if (Interlocked.CompareExchange(ref _state, token | Done, token | Waiting) != (token | Waiting))
         {
             return false;
         }
@@ -65,26 +101,37 @@ internal sealed class PendingRequest : IValueTaskSource<Response>
         return true;
     }
 
-    public bool TryFail(Exception error)
+    /// <summary>Fails the use named by <paramref name="token"/>.</summary>
+    public bool TryFail(long token, Exception error)
     {
-        if (Interlocked.CompareExchange(ref _state, Done, Waiting) != Waiting)
+        if (Interlocked.CompareExchange(ref _state, token | Done, token | Waiting) != (token | Waiting))
         {
             return false;
         }
 
         _owner.RemovePending(this);
+        Volatile.Read(ref _completed)?.Cancel(); // before the requester can resume and recycle this object
         _core.SetException(error);
         return true;
     }
+
+    /// <summary>Fails the current use; only for the requester, which owns the current use.</summary>
+    public bool TryFail(Exception error) => TryFail(Token, error);
 
     /// <summary>Called by the requester after it has the result: stops the timer and the registration, resets for reuse.</summary>
     public void Recycle()
     {
         _timer.Change(System.Threading.Timeout.InfiniteTimeSpan, System.Threading.Timeout.InfiniteTimeSpan);
-        _cancellation.Dispose();
+        _cancellation.Dispose(); // waits for a cancellation callback that is running
         _cancellation = default;
+        if (_completed is { } completed && !completed.TryReset())
+        {
+            completed.Dispose(); // cancelled: a new one is made when needed
+            _completed = null;
+        }
+
         _core.Reset();
-        Volatile.Write(ref _state, Idle);
+        Volatile.Write(ref _state, (Volatile.Read(ref _state) & ~StateMask) | Idle);
     }
 
     public Response GetResult(short token) => _core.GetResult(token);
@@ -96,13 +143,22 @@ internal sealed class PendingRequest : IValueTaskSource<Response>
 
     private void OnTimer()
     {
-        // A callback from an earlier use of this pooled object may arrive late: only a reached deadline counts.
-        if (Volatile.Read(ref _state) != Waiting || _time.GetTimestamp() < _deadline)
+        long state = Volatile.Read(ref _state);
+        if ((state & StateMask) != Waiting)
         {
+            return; // a late callback from an earlier use, or already completed
+        }
+
+        long remaining = Volatile.Read(ref _deadline) - _time.GetTimestamp();
+        if (remaining > 0)
+        {
+            // Fired early (coarse OS tick) or belongs to an earlier use: wait for the rest of this use's deadline.
+            _timer.Change(TimeSpan.FromSeconds((double)remaining / _time.TimestampFrequency) + TimeSpan.FromTicks(1), System.Threading.Timeout.InfiniteTimeSpan);
             return;
         }
 
-        TryFail(_owner.CreateTimeoutException(this));
+        long token = state & ~StateMask;
+        TryFail(token, _owner.CreateTimeoutException(this));
     }
 
     private void OnCancelled(CancellationToken cancellationToken) => TryFail(new OperationCanceledException(

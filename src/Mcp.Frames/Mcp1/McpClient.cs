@@ -11,6 +11,7 @@ namespace Mcp.Frames.Mcp1;
 /// </summary>
 public sealed class McpClient
 {
+    private const int MinimumPayloadLength = 2;
     private static readonly RequestOptions Idempotent = RequestOptions.IdempotentDefault;
     private long _pingCounter;
 
@@ -45,6 +46,13 @@ public sealed class McpClient
             throw new ProtocolException($"HELLO response on {Connection.Name}: device speaks protocol version {device.ProtocolVersion}, this client speaks 1.") { LinkName = Connection.Name };
         }
 
+        if (device.MaxPayload < MinimumPayloadLength)
+        {
+            // A link that cannot carry a response header (seq, status) cannot carry MCP/1 at all; refuse it here with
+            // a clear error instead of lowering the limit and failing every later request.
+            throw new ProtocolException($"HELLO response on {Connection.Name}: device maxPayload {device.MaxPayload} is smaller than an MCP/1 response header ({MinimumPayloadLength} bytes).") { LinkName = Connection.Name };
+        }
+
         Connection.MaxPayloadLength = Math.Min(ours, device.MaxPayload);
         Device = device;
         return device;
@@ -58,15 +66,21 @@ public sealed class McpClient
     /// <exception cref="ProtocolException">The echo differs from what was sent.</exception>
     public async Task<TimeSpan> PingAsync(ReadOnlyMemory<byte> data = default, RequestOptions? options = null, CancellationToken cancellationToken = default)
     {
-        if (data.IsEmpty)
-        {
-            byte[] counter = new byte[8];
-            BinaryPrimitives.WriteInt64LittleEndian(counter, Interlocked.Increment(ref _pingCounter));
-            data = counter;
-        }
-
         TimeProvider time = Connection.TimeProvider;
         long start = time.GetTimestamp();
+        if (data.IsEmpty)
+        {
+            // A counter written straight into the frame: distinct bytes with no array per PING.
+            long counter = Interlocked.Increment(ref _pingCounter);
+            using Response echo = await Connection.SendRequestAsync(McpCommand.Ping, new CounterPayload(counter), options ?? Idempotent, cancellationToken).ConfigureAwait(false);
+            if (echo.Body.Length != sizeof(long) || BinaryPrimitives.ReadInt64LittleEndian(echo.Body.Span) != counter)
+            {
+                throw new ProtocolException($"PING on {Connection.Name}: the echo of {echo.Body.Length} bytes differs from the {sizeof(long)} bytes sent.") { LinkName = Connection.Name };
+            }
+
+            return time.GetElapsedTime(start);
+        }
+
         using Response response = await Connection.SendRequestAsync(McpCommand.Ping, data, options ?? Idempotent, cancellationToken).ConfigureAwait(false);
         TimeSpan rtt = time.GetElapsedTime(start);
         if (!response.Body.Span.SequenceEqual(data.Span))
@@ -235,5 +249,17 @@ public sealed class McpClient
     public async Task ResetAsync(byte mode = 0, RequestOptions? options = null, CancellationToken cancellationToken = default)
     {
         using Response response = await Connection.SendRequestAsync(McpCommand.Reset, InlinePayload.FromByte(mode), options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The 8-byte little-endian PING counter, written in place.</summary>
+    private readonly struct CounterPayload(long value) : IFramePayload
+    {
+        public int MaxLength => sizeof(long);
+
+        public int WriteTo(Span<byte> destination)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(destination, value);
+            return sizeof(long);
+        }
     }
 }

@@ -12,10 +12,10 @@ public interface IMessageProfile
     /// <summary>The profile's name for messages and logs, such as <c>MCP/1</c>.</summary>
     string Name { get; }
 
-    /// <summary>Bytes the profile puts in front of a request body (MCP/1: 1, the <c>seq</c>).</summary>
+    /// <summary>Bytes the profile puts in front of a request body (MCP/1: 1, the <c>seq</c>); 0 to 4.</summary>
     int RequestHeaderLength { get; }
 
-    /// <summary>Bytes the profile puts in front of a response body (MCP/1: 2, <c>seq</c> and <c>status</c>).</summary>
+    /// <summary>Bytes the profile puts in front of a response body (MCP/1: 2, <c>seq</c> and <c>status</c>); 0 to 8.</summary>
     int ResponseHeaderLength { get; }
 
     /// <summary>Whether responses carry a status byte. Without one, every response is a success and unknown requests go unanswered.</summary>

@@ -1,0 +1,102 @@
+using Mcp.Frames.Connections;
+using Mcp.Frames.Framing;
+using Mcp.Frames.Mcp1;
+using Mcp.Frames.Tests.Support;
+using NUnit.Framework;
+
+namespace Mcp.Frames.Tests.Connections;
+
+/// <summary>PROTOCOL.md §1.1 rule 5 at the connection level, on a serial-like link with a stall timeout.</summary>
+public class StallRecoveryTests : ConnectionTestBase
+{
+    private static readonly TimeSpan Stall = TimeSpan.FromMilliseconds(50);
+
+    [Test]
+    public async Task A_frame_with_a_lost_byte_stalls_and_the_good_request_after_it_is_answered_once_the_stall_timeout_passes()
+    {
+        (TestDuplexPipe gatewayEnd, TestDuplexPipe deviceEnd) = TestDuplexPipe.CreatePair();
+        RawPeer gateway = TrackAsync(new RawPeer(gatewayEnd));
+        FrameConnection device = Track(new FrameConnection(deviceEnd, options: Options("dev", o => o.StallTimeout = Stall)));
+        device.Start();
+
+        // A PING (seq 1) whose len low byte was lost on the line: its header now claims 0x0100 bytes, so the good
+        // request that follows disappears inside the candidate until rule 5 discards it.
+        byte[] broken = FrameWriter.ToArray(McpCommand.Ping, [1, 0xAA, 0xBB]);
+        broken = [.. broken[..2], .. broken[3..]];
+        byte[] good = FrameWriter.ToArray(McpCommand.Ping, [2, 0x11, 0x22, 0x33]);
+        await gateway.SendBytesAsync(broken);
+        await gateway.SendBytesAsync(good);
+        await deviceEnd.ObservedInput.WaitForExaminedAsync(broken.Length + good.Length);
+
+        Assert.That(gateway.Queued, Is.Zero, "the good request is still hidden in the stalled candidate");
+        Clock.Advance(Stall - TimeSpan.FromMilliseconds(1));
+        Assert.That(device.ReceiverCounters.Stalled, Is.Zero);
+        Clock.Advance(TimeSpan.FromMilliseconds(1));
+
+        RawFrame answer = await gateway.ReadFrameAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(answer.Command, Is.EqualTo(McpCommand.Ping | 0x80));
+            Assert.That(answer.Payload, Is.EqualTo(new byte[] { 2, 0, 0x11, 0x22, 0x33 }));
+            Assert.That(device.ReceiverCounters.Stalled, Is.EqualTo(1));
+            Assert.That(device.ReceiverCounters.Delivered, Is.EqualTo(1));
+            Assert.That(device.IsOpen, Is.True);
+        });
+    }
+
+    [Test]
+    public async Task Without_a_stall_timeout_the_good_request_stays_hidden()
+    {
+        (TestDuplexPipe gatewayEnd, TestDuplexPipe deviceEnd) = TestDuplexPipe.CreatePair();
+        RawPeer gateway = TrackAsync(new RawPeer(gatewayEnd));
+        FrameConnection device = Track(new FrameConnection(deviceEnd, options: Options("dev")));
+        device.Start();
+        byte[] broken = FrameWriter.ToArray(McpCommand.Ping, [1, 0xAA, 0xBB]);
+        broken = [.. broken[..2], .. broken[3..]];
+        byte[] good = FrameWriter.ToArray(McpCommand.Ping, [2, 0x11]);
+        await gateway.SendBytesAsync(broken.Concat(good).ToArray());
+        await deviceEnd.ObservedInput.WaitForExaminedAsync(broken.Length + good.Length);
+
+        Clock.Advance(TimeSpan.FromSeconds(10));
+        await Task.Yield();
+        Assert.That(device.ReceiverCounters.Stalled, Is.Zero);
+        Assert.That(device.ReceiverCounters.Delivered, Is.Zero);
+    }
+
+    [Test]
+    public async Task The_requester_side_recovers_too_a_broken_answer_then_a_good_one()
+    {
+        (TestDuplexPipe gatewayEnd, TestDuplexPipe deviceEnd) = TestDuplexPipe.CreatePair();
+        RawPeer device = TrackAsync(new RawPeer(deviceEnd));
+        FrameConnection gateway = Track(new FrameConnection(gatewayEnd, options: Options("gw", o =>
+        {
+            o.StallTimeout = Stall;
+            o.RequestTimeout = TimeSpan.FromSeconds(1);
+        })));
+        gateway.Start();
+
+        // Use up seq 0 so that the broken answer's seq (1) turns into a len of 0x0100.
+        Task<Response> warmUp = gateway.SendRequestAsync(0x55, new byte[] { 0 }).AsTask();
+        await device.ReplyAsync(await device.ReadFrameAsync(), 0);
+        (await warmUp.WaitAsync(Bound)).Dispose();
+
+        Task<Response> first = gateway.SendRequestAsync(0x55, new byte[] { 1 }).AsTask();
+        Task<Response> second = gateway.SendRequestAsync(0x55, new byte[] { 2 }).AsTask();
+        List<RawFrame> requests = await device.ReadFramesAsync(2);
+        byte[] broken = FrameWriter.ToArray(0xD5, [requests[0].Seq, 0, 1]);
+        broken = [.. broken[..2], .. broken[3..]]; // lost len low byte: the header claims 0x..00 + seq*256 bytes
+        byte[] good = FrameWriter.ToArray(0xD5, [requests[1].Seq, 0, 2]);
+        Assert.That(requests[0].Seq, Is.EqualTo(1));
+        long before = gatewayEnd.ObservedInput.Examined;
+        await device.SendBytesAsync(broken.Concat(good).ToArray());
+        await gatewayEnd.ObservedInput.WaitForExaminedAsync(before + broken.Length + good.Length);
+
+        Assert.That(second.IsCompleted, Is.False, "the good answer is hidden in the stalled candidate");
+        Clock.Advance(Stall);
+        using Response answer = await second.WaitAsync(Bound);
+        Assert.That(answer.Body.ToArray(), Is.EqualTo(new byte[] { 2 }));
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.ThrowsAsync<RequestTimeoutException>(() => first.WaitAsync(Bound));
+        Assert.That(gateway.ReceiverCounters.Stalled, Is.EqualTo(1));
+    }
+}
