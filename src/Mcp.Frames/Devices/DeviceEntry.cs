@@ -165,16 +165,27 @@ public sealed class DeviceEntry
     /// <summary>Computes the health from the link state and the counters since the last evaluation.</summary>
     internal (DeviceHealth Health, string Reason) Evaluate(DeviceHealthOptions options)
     {
+        FrameConnection? connection = Connection;
         if (Session.Link.State != LinkState.Connected || Identity is null)
         {
-            string why = Session.Link.LastError is { } e ? e.Message : $"link {Session.Link.State}";
+            // The latest error (a failed reconnect attempt) if any, else how the last connection ended: a heartbeat
+            // loss or a hang-up carries no exception, only its message.
+            string why = Session.Link.LastError?.Message ?? ClosedMessage(connection) ?? $"link {Session.Link.State}";
             return (DeviceHealth.Offline, $"link {LinkName} is {Session.Link.State}: {why}");
         }
 
-        FrameConnection? connection = Connection;
-        if (connection is null || !connection.IsOpen)
+        if (connection is null)
         {
             return (DeviceHealth.Offline, $"link {LinkName} has no open connection");
+        }
+
+        if (!connection.IsOpen)
+        {
+            // Closing: the health stays until the close completes and the link reports it, with the reason (a
+            // heartbeat loss, a hang-up), which re-evaluates at once.
+            return ClosedMessage(connection) is { } closed
+                ? (DeviceHealth.Offline, $"link {LinkName}: {closed}")
+                : (Health, $"link {LinkName} is closing");
         }
 
         TimeSpan silent = connection.SilentFor;
@@ -218,6 +229,9 @@ public sealed class DeviceEntry
             return previous;
         }
     }
+
+    private static string? ClosedMessage(FrameConnection? connection) =>
+        connection is { Completion.IsCompletedSuccessfully: true } ? connection.Completion.Result.Message : null;
 
     private static DeviceStatistics Fold(DeviceStatistics totals, ConnectionStatistics s) => totals with
     {

@@ -15,6 +15,7 @@ public sealed class McpSession : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly List<ResilientSubscription> _subscriptions = [];
     private readonly TimeSpan? _waitForLink;
+    private readonly TimeSpan? _bootIdCheckInterval;
     private readonly TimeProvider _time;
     private McpClient? _client;
     private DeviceInfo? _device;
@@ -25,7 +26,13 @@ public sealed class McpSession : IAsyncDisposable
     public McpSession(ITransportConnector connector, McpSessionOptions? options = null)
     {
         options ??= new McpSessionOptions();
+        if (options.BootIdCheckInterval is { } check && check <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), check, "McpSessionOptions.BootIdCheckInterval must be positive (or null for no checks).");
+        }
+
         _waitForLink = options.WaitForLink;
+        _bootIdCheckInterval = options.BootIdCheckInterval;
         _time = options.Link.Connection.TimeProvider;
         Func<FrameConnection, CancellationToken, Task>? userHook = options.Link.OnConnected;
         options.Link.OnConnected = async (connection, ct) =>
@@ -133,6 +140,11 @@ public sealed class McpSession : IAsyncDisposable
     {
         var client = new McpClient(connection);
         DeviceInfo device = await client.HelloAsync(cancellationToken: ct).ConfigureAwait(false);
+        if (Volatile.Read(ref _device) is { } before && before.BootId == device.BootId)
+        {
+            await ReleaseStaleSubscriptionsAsync(client, ct).ConfigureAwait(false);
+        }
+
         DeviceInfo? previous = Interlocked.Exchange(ref _device, device);
         Volatile.Write(ref _client, client);
         if (previous is not null && previous.BootId != device.BootId)
@@ -150,6 +162,81 @@ public sealed class McpSession : IAsyncDisposable
         foreach (ResilientSubscription subscription in subscriptions)
         {
             await subscription.AttachAsync(client, ct).ConfigureAwait(false);
+        }
+
+        if (_bootIdCheckInterval is { } interval)
+        {
+            _ = CheckBootIdAsync(client, device.BootId, interval);
+        }
+    }
+
+    /// <summary>
+    /// The same boot as before: the device may still hold the previous connection's subscriptions. A serial device
+    /// cannot tell that the port was closed and opened again, so they would keep publishing, and count against the
+    /// device's limit, after every reconnect. They are unsubscribed before anything is subscribed on the new
+    /// connection (so no id can name a new subscription); a device that dropped them with the link (TCP) answers
+    /// for ids it does not know, and that answer does not matter (PROTOCOL.md §2.3).
+    /// </summary>
+    private async Task ReleaseStaleSubscriptionsAsync(McpClient client, CancellationToken ct)
+    {
+        ResilientSubscription[] subscriptions;
+        lock (_lock)
+        {
+            subscriptions = [.. _subscriptions];
+        }
+
+        foreach (byte id in subscriptions.Select(s => s.LastSubscriptionId).OfType<byte>().Distinct())
+        {
+            try
+            {
+                await client.UnsubscribeAsync(id, cancellationToken: ct).ConfigureAwait(false);
+            }
+            catch (RemoteStatusException)
+            {
+                // Not known on this link: nothing to release.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Asks for the boot id every <paramref name="interval"/> until the connection ends; a changed one closes the
+    /// connection, so that the reconnect opens a new session (reboot reported, subscriptions made again).
+    /// </summary>
+    private async Task CheckBootIdAsync(McpClient client, uint bootId, TimeSpan interval)
+    {
+        FrameConnection connection = client.Connection;
+        while (true)
+        {
+            using (var wait = new CancellationTokenSource())
+            {
+                Task delay = Task.Delay(interval, _time, wait.Token);
+                if (await Task.WhenAny(delay, connection.Completion).ConfigureAwait(false) != delay)
+                {
+                    await wait.CancelAsync().ConfigureAwait(false);
+                    return; // the connection ended; the next one runs its own check
+                }
+            }
+
+            DeviceInfo now;
+            try
+            {
+                now = await client.HelloAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is FrameConnectionException or OperationCanceledException or InvalidOperationException)
+            {
+                if (!connection.IsOpen)
+                {
+                    return;
+                }
+
+                continue; // an unanswered check is the heartbeat's business, not a reboot
+            }
+
+            if (now.BootId != bootId)
+            {
+                connection.Abort($"device {now.DeviceId} restarted behind the open link (bootId {bootId:X8} -> {now.BootId:X8}); opening a new session");
+                return;
+            }
         }
     }
 }

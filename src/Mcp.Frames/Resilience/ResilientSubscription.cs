@@ -50,6 +50,18 @@ public sealed class ResilientSubscription : IAsyncDisposable
     /// <summary>Reconnect gaps whose size could not be estimated (on-change subscriptions).</summary>
     public int Gaps => Volatile.Read(ref _gaps);
 
+    /// <summary>The id the device gave this subscription on the latest connection it was made on, if any.</summary>
+    internal byte? LastSubscriptionId
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return (_current ?? _ended)?.SubscriptionId;
+            }
+        }
+    }
+
     /// <summary>The device's refusal of the last attempt to subscribe, if it refused (for example NO_SUCH_MODULE).</summary>
     public RemoteStatusException? LastRefusal { get; private set; }
 
