@@ -31,6 +31,19 @@ internal sealed partial class GatewayService(
         List<LinkSettings> links = s.Links;
         List<WatchSettings> watches = s.Watches;
         string? desired = s.DesiredConfiguration;
+        if (links.Count == 0 && string.IsNullOrEmpty(desired))
+        {
+            desired = Path.Combine(AppContext.BaseDirectory, "desired.demo.json");
+        }
+
+        if (!string.IsNullOrEmpty(desired))
+        {
+            // Loaded before any device is started or dialled: an invalid file at start stops the gateway with the reason.
+            _sync = new ConfigSyncService(desired, loggerFactory.CreateLogger<ConfigSyncService>(), timeProvider);
+            _sync.Start();
+            state.ConfigSync = _sync;
+        }
+
         if (links.Count == 0)
         {
             _embedded = await EmbeddedDevice.StartAsync(loggerFactory, timeProvider, cancellationToken).ConfigureAwait(false);
@@ -41,18 +54,6 @@ internal sealed partial class GatewayService(
             {
                 watches = [.. EmbeddedDevice.DemoWatches];
             }
-
-            if (string.IsNullOrEmpty(desired))
-            {
-                desired = Path.Combine(AppContext.BaseDirectory, "desired.demo.json");
-            }
-        }
-
-        if (!string.IsNullOrEmpty(desired))
-        {
-            _sync = new ConfigSyncService(desired, loggerFactory.CreateLogger<ConfigSyncService>(), timeProvider);
-            _sync.Start(); // an invalid file at start stops the gateway with the reason
-            state.ConfigSync = _sync;
         }
 
         _registry = new DeviceRegistry(new DeviceRegistryOptions
@@ -74,6 +75,7 @@ internal sealed partial class GatewayService(
                 Watches = [.. watches.Select(w => new WatchSpec((byte)w.Slot, (ushort)w.Register, (byte)w.Count, (ushort)w.PeriodMs, w.OnChange))],
                 Session = new McpSessionOptions
                 {
+                    BootIdCheckInterval = s.BootIdCheckIntervalMs > 0 ? TimeSpan.FromMilliseconds(s.BootIdCheckIntervalMs) : null,
                     Link = new ReconnectingLinkOptions
                     {
                         Connection = new FrameConnectionOptions

@@ -12,6 +12,14 @@ internal static class LinkConnectorFactory
 {
     public static ITransportConnector Create(LinkSettings link)
     {
+        ITransportConnector connector = CreateEndpoint(link);
+
+        // The registry names a device's link after its connector (logs, /devices "link"); the setting's Name wins.
+        return string.IsNullOrWhiteSpace(link.Name) ? connector : new NamedConnector(connector, link.Name);
+    }
+
+    private static ITransportConnector CreateEndpoint(LinkSettings link)
+    {
         if (link.Tcp is { } tcp)
         {
             return new TcpTransportConnector(tcp.Host, tcp.Port, tcp.Tls ? CreateTls(tcp) : null);
@@ -50,5 +58,12 @@ internal static class LinkConnectorFactory
         }
 
         return options;
+    }
+
+    private sealed class NamedConnector(ITransportConnector inner, string name) : ITransportConnector
+    {
+        public string Name => name;
+
+        public ValueTask<ITransport> ConnectAsync(CancellationToken cancellationToken = default) => inner.ConnectAsync(cancellationToken);
     }
 }

@@ -21,6 +21,12 @@ public sealed class GatewaySettings
     /// <summary>Missed heartbeats before a link is declared dead.</summary>
     public int HeartbeatMissedLimit { get; set; } = 3;
 
+    /// <summary>
+    /// How often to check the device's boot id (HELLO) on an open link, in milliseconds (0 disables): a device that
+    /// restarts behind a serial line, which stays open, is otherwise not noticed and its watches stay dead.
+    /// </summary>
+    public int BootIdCheckIntervalMs { get; set; } = 5000;
+
     /// <summary>Default request timeout in milliseconds.</summary>
     public int RequestTimeoutMs { get; set; } = 1000;
 

@@ -1,15 +1,17 @@
 using System.IO.Ports;
+using Mcp.Frames.Devices;
 using Microsoft.Extensions.Options;
 
 namespace Mcp.Frames.Gateway.Settings;
 
 /// <summary>Checks the <c>Gateway</c> section at start; each failure names the setting by its configuration path.</summary>
-internal sealed class GatewaySettingsValidator : IValidateOptions<GatewaySettings>
+internal sealed class GatewaySettingsValidator(IConfiguration configuration) : IValidateOptions<GatewaySettings>
 {
     public ValidateOptionsResult Validate(string? name, GatewaySettings options)
     {
         var errors = new List<string>();
         const string root = GatewaySettings.Section;
+        UnknownSettings.Find(configuration.GetSection(root), typeof(GatewaySettings), root, errors);
         for (int i = 0; i < options.Links.Count; i++)
         {
             ValidateLink(options.Links[i], $"{root}:Links:{i}", errors);
@@ -25,13 +27,28 @@ internal sealed class GatewaySettingsValidator : IValidateOptions<GatewaySetting
             Range(w.PeriodMs, 10, 65535, $"{path}:PeriodMs", errors);
         }
 
-        if (!string.IsNullOrEmpty(options.DesiredConfiguration) && !File.Exists(options.DesiredConfiguration))
+        if (!string.IsNullOrEmpty(options.DesiredConfiguration))
         {
-            errors.Add($"{root}:DesiredConfiguration: the file '{options.DesiredConfiguration}' does not exist.");
+            if (!File.Exists(options.DesiredConfiguration))
+            {
+                errors.Add($"{root}:DesiredConfiguration: the file '{options.DesiredConfiguration}' does not exist.");
+            }
+            else
+            {
+                try
+                {
+                    _ = DesiredConfiguration.Load(options.DesiredConfiguration); // refused here, before any link opens
+                }
+                catch (InvalidDataException ex)
+                {
+                    errors.Add($"{root}:DesiredConfiguration: {ex.Message}");
+                }
+            }
         }
 
         Range(options.HeartbeatIntervalMs, 0, 3_600_000, $"{root}:HeartbeatIntervalMs", errors);
         Range(options.HeartbeatMissedLimit, 1, 1000, $"{root}:HeartbeatMissedLimit", errors);
+        Range(options.BootIdCheckIntervalMs, 0, 3_600_000, $"{root}:BootIdCheckIntervalMs", errors);
         Range(options.RequestTimeoutMs, 1, 600_000, $"{root}:RequestTimeoutMs", errors);
         Range(options.DegradedAfterSilenceMs, 1, 3_600_000, $"{root}:DegradedAfterSilenceMs", errors);
         Range(options.HealthIntervalMs, 1, 600_000, $"{root}:HealthIntervalMs", errors);

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using NUnit.Framework;
+
+namespace Mcp.Frames.Gateway.Tests.Startup;
+
+/// <summary>
+/// The built gateway run as a process (<c>dotnet Mcp.Frames.Gateway.dll</c>) with bad settings: it must stop at start
+/// with exit code 2 and a message naming the bad setting, without opening any link or HTTP port.
+/// </summary>
+[Parallelizable(ParallelScope.Children)]
+public sealed class BadSettingsTests
+{
+    private static readonly TimeSpan ProcessBound = TimeSpan.FromSeconds(30);
+
+    private static async Task<(int ExitCode, string StdErr, string StdOut)> RunGatewayAsync(string contentRoot, params string[] args)
+    {
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var start = new ProcessStartInfo(dotnet)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+            WorkingDirectory = contentRoot,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Mcp.Frames.Gateway.dll"));
+        foreach (string arg in (string[])["--urls", "http://127.0.0.1:0", "--contentRoot", contentRoot, .. args])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        using Process process = Process.Start(start)!;
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(ProcessBound);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            Assert.Fail($"the gateway did not stop within {ProcessBound.TotalSeconds:0} s; output: {await stdout} {await stderr}");
+        }
+
+        return (process.ExitCode, await stderr, await stdout);
+    }
+
+    private static string TempRoot(out Action cleanup, string? appsettings = null)
+    {
+        string directory = Directory.CreateTempSubdirectory("mcp-gw-start-").FullName;
+        if (appsettings is not null)
+        {
+            File.WriteAllText(Path.Combine(directory, "appsettings.json"), appsettings);
+        }
+
+        cleanup = () => Directory.Delete(directory, recursive: true);
+        return directory;
+    }
+
+    private static void AssertRefused((int ExitCode, string StdErr, string StdOut) run, params string[] named)
+    {
+        TestContext.Out.WriteLine(run.StdErr);
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(2), "the exit code for invalid settings");
+            foreach (string text in named)
+            {
+                Assert.That(run.StdErr, Does.Contain(text));
+            }
+
+            Assert.That(run.StdErr, Does.StartWith("gateway: "), "one message, no stack trace before it");
+            Assert.That(run.StdOut, Does.Not.Contain("Now listening").And.Not.Contain("embedded simulated device"), "nothing was started");
+        });
+    }
+
+    [Test]
+    public async Task Bad_values_and_unknown_keys_on_the_command_line_stop_the_gateway_naming_each_setting()
+    {
+        string root = TempRoot(out Action cleanup);
+        try
+        {
+            AssertRefused(
+                await RunGatewayAsync(root, "--Gateway:Links:0:Tcp:Host=127.0.0.1", "--Gateway:Links:0:Tcp:Port=70000", "--Gateway:Links:0:Tcp:Hots=10.0.0.5", "--Gateway:Watchs:0:Slot=1"),
+                "Gateway:Links:0:Tcp:Port: must be between 1 and 65535; 70000 was given.",
+                "Gateway:Links:0:Tcp:Hots: unknown setting",
+                "Gateway:Watchs: unknown setting");
+        }
+        finally
+        {
+            cleanup();
+        }
+    }
+
+    [Test]
+    public async Task A_value_of_the_wrong_type_stops_the_gateway_naming_the_setting()
+    {
+        string root = TempRoot(out Action cleanup);
+        try
+        {
+            AssertRefused(await RunGatewayAsync(root, "--Gateway:HeartbeatIntervalMs=often"), "'often'", "Gateway:HeartbeatIntervalMs");
+        }
+        finally
+        {
+            cleanup();
+        }
+    }
+
+    [Test]
+    public async Task A_bad_setting_in_appsettings_json_stops_the_gateway_naming_it()
+    {
+        string root = TempRoot(out Action cleanup, """
+            { "Gateway": { "Links": [ { "Serial": { "Port": "/dev/ttyUSB0", "Parity": "Evn" } } ] } }
+            """);
+        try
+        {
+            AssertRefused(await RunGatewayAsync(root), "Gateway:Links:0:Serial:Parity: 'Evn' is not one of None, Odd, Even, Mark, Space.");
+        }
+        finally
+        {
+            cleanup();
+        }
+    }
+
+    [Test]
+    public async Task An_appsettings_json_that_is_not_json_stops_the_gateway_naming_the_file()
+    {
+        string root = TempRoot(out Action cleanup, """
+            { "Gateway": { "Links": [ { "Tcp": { "Host": "127.0.0.1" "Port": 5020 } } ] } }
+            """);
+        try
+        {
+            AssertRefused(await RunGatewayAsync(root), "appsettings.json");
+        }
+        finally
+        {
+            cleanup();
+        }
+    }
+
+    [Test]
+    public async Task A_broken_desired_configuration_file_stops_the_gateway_at_start()
+    {
+        string root = TempRoot(out Action cleanup);
+        try
+        {
+            string desired = Path.Combine(root, "desired.json");
+            await File.WriteAllTextAsync(desired, """{ "sim-builtin": { "seven": { "0": 150 } } }""");
+            AssertRefused(await RunGatewayAsync(root, $"--Gateway:DesiredConfiguration={desired}"), "Gateway:DesiredConfiguration:", "$['sim-builtin']['seven']");
+        }
+        finally
+        {
+            cleanup();
+        }
+    }
+}
