@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 
@@ -37,14 +36,14 @@ public sealed partial class FrameConnection
             return;
         }
 
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(payload.Length, 1));
+        byte[] buffer = _requestBuffers.Rent(payload.Length);
         payload.CopyTo(buffer);
         if (_inbound.TryWrite(new InboundRequest(command, handler, buffer, payload.Length, headerLength)))
         {
             return;
         }
 
-        ArrayPool<byte>.Shared.Return(buffer);
+        _requestBuffers.Return(buffer);
         if (Volatile.Read(ref _closed) != 0)
         {
             return; // the connection is ending: nobody will read the answer
@@ -95,7 +94,7 @@ public sealed partial class FrameConnection
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(context.DetachBuffer());
+                    _requestBuffers.Return(context.DetachBuffer());
                     Interlocked.Increment(ref _handled);
                 }
             }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Mcp.Frames.Framing;
 using Mcp.Frames.Profiles;
 using Mcp.Frames.Transports;
@@ -136,18 +135,18 @@ public sealed partial class FrameConnection
             byte[]? buffer = null;
             if (!body.IsEmpty)
             {
-                buffer = ArrayPool<byte>.Shared.Rent(body.Length);
+                buffer = _responseBuffers.Rent(body.Length);
                 body.CopyTo(buffer);
             }
 
-            if (pending.TrySetResponse(token, new Response(command, status, buffer, body.Length)))
+            if (pending.TrySetResponse(token, new Response(command, status, buffer, body.Length, _responseBuffers)))
             {
                 return;
             }
 
             if (buffer is not null)
             {
-                ArrayPool<byte>.Shared.Return(buffer); // lost the race to a timeout or cancellation
+                _responseBuffers.Return(buffer); // lost the race to a timeout or cancellation
             }
         }
 

@@ -9,7 +9,7 @@ namespace Mcp.Frames.Connections;
 /// <content>The writer: one frame at a time into the transport, frames of a burst coalesced into one flush.</content>
 public sealed partial class FrameConnection
 {
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly WriteGate _writeGate = new();
     private int _queuedWriters;
     private long _framesSent;
     private long _bytesSent;
@@ -79,23 +79,13 @@ public sealed partial class FrameConnection
         Interlocked.Increment(ref _queuedWriters);
         try
         {
-            if (!_writeGate.Wait(0, CancellationToken.None))
+            if (!_writeGate.TryEnter())
             {
-                if (request is not null)
-                {
-                    // The waiter's completion token fires on the request's timeout, its cancellation and link loss
-                    // (FailAllPending): one reusable token, no linked source per contended write.
-                    await _writeGate.WaitAsync(request.GetCompletionToken(requestToken)).ConfigureAwait(false);
-                }
-                else if (!cancellationToken.CanBeCanceled || cancellationToken == _shutdown.Token)
-                {
-                    await _writeGate.WaitAsync(_shutdown.Token).ConfigureAwait(false);
-                }
-                else
-                {
-                    using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
-                    await _writeGate.WaitAsync(linked.Token).ConfigureAwait(false);
-                }
+                // A request's wait ends with its waiter (timeout, cancellation, link loss: FailAllPending); any other
+                // writer's with its own token or the connection's shutdown.
+                await (request is not null
+                    ? _writeGate.EnterAsync(request.GetCompletionToken(requestToken))
+                    : _writeGate.EnterAsync(cancellationToken, _shutdown.Token)).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (_shutdown.IsCancellationRequested && !cancellationToken.IsCancellationRequested && request is null)
@@ -149,7 +139,7 @@ public sealed partial class FrameConnection
         {
             if (!handedOff)
             {
-                _writeGate.Release();
+                _writeGate.Exit();
             }
         }
     }
@@ -170,7 +160,7 @@ public sealed partial class FrameConnection
     {
         try
         {
-            await _writeGate.WaitAsync(_shutdown.Token).ConfigureAwait(false);
+            await _writeGate.EnterAsync(_shutdown.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -193,7 +183,7 @@ public sealed partial class FrameConnection
         {
             if (!handedOff)
             {
-                _writeGate.Release();
+                _writeGate.Exit();
             }
         }
     }
@@ -248,7 +238,7 @@ public sealed partial class FrameConnection
         }
         finally
         {
-            _writeGate.Release();
+            _writeGate.Exit();
         }
     }
 

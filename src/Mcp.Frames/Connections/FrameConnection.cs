@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Threading.Channels;
 using Mcp.Frames.Framing;
@@ -46,6 +45,8 @@ public sealed partial class FrameConnection : IAsyncDisposable
     private readonly CancellationTokenSource _shutdown = new();
     private readonly TaskCompletionSource<ConnectionClosedInfo> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly InboundRequestQueue _inbound;
+    private readonly PayloadBufferPool _requestBuffers;
+    private readonly PayloadBufferPool _responseBuffers;
     private readonly Channel<ControlReply> _controlReplies;
     private readonly List<Task> _loops = [];
     private int _started;
@@ -89,6 +90,8 @@ public sealed partial class FrameConnection : IAsyncDisposable
         _inFlight = new SemaphoreSlim(options.MaxInFlight, options.MaxInFlight);
         MaxInFlight = options.MaxInFlight;
         _inbound = new InboundRequestQueue(_inboundCapacity); // TryWrite fails when full; the read loop never waits
+        _requestBuffers = new PayloadBufferPool(_handlerConcurrency + Math.Min(_inboundCapacity, 256));
+        _responseBuffers = new PayloadBufferPool(options.MaxInFlight + 4);
         _controlReplies = Channel.CreateBounded<ControlReply>(new BoundedChannelOptions(ControlReplyCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -278,7 +281,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
             {
                 try
                 {
-                    await _writeGate.WaitAsync(deadline.Token).ConfigureAwait(false);
+                    await _writeGate.EnterAsync(deadline.Token).ConfigureAwait(false);
                     try
                     {
                         await _output.CompleteAsync().ConfigureAwait(false);
@@ -349,7 +352,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
     {
         while (_inbound.TryRead(out InboundRequest request))
         {
-            ArrayPool<byte>.Shared.Return(request.Buffer);
+            _requestBuffers.Return(request.Buffer);
         }
     }
 

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Mcp.Frames.Connections;
 
 /// <summary>
@@ -9,13 +7,15 @@ namespace Mcp.Frames.Connections;
 public readonly struct OneWayMessage : IDisposable
 {
     private readonly byte[]? _buffer;
+    private readonly PayloadBufferPool? _pool;
     private readonly int _length;
 
-    internal OneWayMessage(byte command, byte[] buffer, int length)
+    internal OneWayMessage(byte command, byte[] buffer, int length, PayloadBufferPool pool)
     {
         Command = command;
         _buffer = buffer;
         _length = length;
+        _pool = pool;
     }
 
     /// <summary>The command byte.</summary>
@@ -29,7 +29,7 @@ public readonly struct OneWayMessage : IDisposable
     {
         if (_buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            _pool?.Return(_buffer);
         }
     }
 }

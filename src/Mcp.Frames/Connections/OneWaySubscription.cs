@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 
@@ -14,6 +13,7 @@ public sealed class OneWaySubscription : IDisposable
 {
     private readonly FrameConnection _owner;
     private readonly Channel<OneWayMessage> _channel;
+    private readonly PayloadBufferPool _buffers;
     private long _dropped;
     private long _delivered;
     private int _firstByte; // -1: no filter
@@ -23,6 +23,7 @@ public sealed class OneWaySubscription : IDisposable
         _owner = owner;
         Command = options.Command;
         _firstByte = options.FirstByte ?? -1;
+        _buffers = new PayloadBufferPool(options.Capacity + 2); // the queue, the message being read, the one being added
         _channel = Channel.CreateBounded<OneWayMessage>(
             new BoundedChannelOptions(options.Capacity)
             {
@@ -111,15 +112,15 @@ public sealed class OneWaySubscription : IDisposable
 
     internal void Deliver(byte command, ReadOnlySpan<byte> payload)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(payload.Length, 1));
+        byte[] buffer = _buffers.Rent(payload.Length);
         payload.CopyTo(buffer);
-        if (_channel.Writer.TryWrite(new OneWayMessage(command, buffer, payload.Length)))
+        if (_channel.Writer.TryWrite(new OneWayMessage(command, buffer, payload.Length, _buffers)))
         {
             Interlocked.Increment(ref _delivered);
         }
         else
         {
-            ArrayPool<byte>.Shared.Return(buffer); // the subscription has ended
+            _buffers.Return(buffer); // the subscription has ended
         }
     }
 

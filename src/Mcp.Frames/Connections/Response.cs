@@ -1,22 +1,23 @@
-using System.Buffers;
-
 namespace Mcp.Frames.Connections;
 
 /// <summary>
 /// An answer to a request: its command, status and body. The body lives in a pooled buffer that
-/// <see cref="Dispose"/> returns: dispose the response once, after the last use of <see cref="Body"/>.
+/// <see cref="Dispose"/> returns: dispose the response once (a copy of it counts as the same response), after the last
+/// use of <see cref="Body"/>.
 /// </summary>
 public readonly struct Response : IDisposable
 {
     private readonly byte[]? _buffer;
+    private readonly PayloadBufferPool? _pool;
     private readonly int _length;
 
-    internal Response(byte command, byte status, byte[]? buffer, int length)
+    internal Response(byte command, byte status, byte[]? buffer, int length, PayloadBufferPool? pool)
     {
         Command = command;
         Status = status;
         _buffer = buffer;
         _length = length;
+        _pool = pool;
     }
 
     /// <summary>The response's command byte.</summary>
@@ -33,7 +34,7 @@ public readonly struct Response : IDisposable
     {
         if (_buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            _pool?.Return(_buffer);
         }
     }
 }
