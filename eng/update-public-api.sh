@@ -11,8 +11,10 @@ for proj in src/*/*.csproj; do
   grep -q '^#nullable enable' "$file" || sed -i '1i #nullable enable' "$file"
   for _ in 1 2 3; do
     out=$(dotnet build "$proj" -nologo -v q --artifacts-path "${TMPDIR:-/tmp}/mcp-publicapi-$(id -u)-$$" 2>&1 || true)
-    added=$(printf '%s\n' "$out" | grep -oP "error RS0016: Symbol '\K.*(?=' is not part of the declared public API)" | sort -u || true)
-    removed=$(printf '%s\n' "$out" | grep -oP "error RS0017: Symbol '\K.*(?=' is part of the declared API, but)" | sort -u || true)
+    # Keep only this project's diagnostics: the build output also holds those of the projects it references.
+    mine=$(printf '%s\n' "$out" | grep -F "[$(realpath "$proj")]" || true)
+    added=$(printf '%s\n' "$mine" | grep -oP "error RS0016: Symbol '\K.*(?=' is not part of the declared public API)" | sort -u || true)
+    removed=$(printf '%s\n' "$mine" | grep -oP "error RS0017: Symbol '\K.*(?=' is part of the declared API, but)" | sort -u || true)
     [ -z "$added$removed" ] && break
     if [ -n "$removed" ]; then
       while IFS= read -r line; do
