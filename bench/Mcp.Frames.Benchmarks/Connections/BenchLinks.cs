@@ -1,0 +1,94 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using Mcp.Frames.Connections;
+
+namespace Mcp.Frames.Benchmarks.Connections;
+
+/// <summary>A gateway and a device connection over an in-memory pipe pair or over TCP loopback, for the connection benchmarks.</summary>
+internal sealed class BenchLink : IAsyncDisposable
+{
+    private readonly List<IDisposable> _resources = [];
+
+    private BenchLink()
+    {
+    }
+
+    public FrameConnection Gateway { get; private set; } = null!;
+
+    public FrameConnection Device { get; private set; } = null!;
+
+    /// <summary>Two <see cref="Pipe"/>s cross-wired (continuations on the thread pool).</summary>
+    public static BenchLink InMemory(Action<FrameConnectionOptions>? gateway = null, Action<FrameConnectionOptions>? device = null)
+    {
+        var toGateway = new Pipe();
+        var toDevice = new Pipe();
+        var link = new BenchLink();
+        link.Start(new Duplex(toGateway.Reader, toDevice.Writer), new Duplex(toDevice.Reader, toGateway.Writer), gateway, device);
+        return link;
+    }
+
+    /// <summary>
+    /// Plain sockets on 127.0.0.1 (port 0, Nagle off), each wrapped as an <see cref="IDuplexPipe"/> with
+    /// <see cref="PipeReader.Create(Stream, StreamPipeReaderOptions?)"/> and <see cref="PipeWriter.Create(Stream, StreamPipeWriterOptions?)"/>.
+    /// </summary>
+    public static BenchLink Tcp(Action<FrameConnectionOptions>? gateway = null, Action<FrameConnectionOptions>? device = null)
+    {
+        (Socket client, Socket server) = ConnectLoopback();
+        var link = new BenchLink();
+        link._resources.Add(client);
+        link._resources.Add(server);
+        link.Start(Wrap(client), Wrap(server), gateway, device);
+        return link;
+    }
+
+    /// <summary>A connected pair of loopback sockets with Nagle's algorithm off.</summary>
+    public static (Socket Client, Socket Server) ConnectLoopback()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        client.Connect(listener.LocalEndPoint!);
+        Socket server = listener.Accept();
+        server.NoDelay = true;
+        return (client, server);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Gateway.CloseAsync();
+        await Device.CloseAsync();
+        foreach (IDisposable resource in _resources)
+        {
+            resource.Dispose();
+        }
+    }
+
+    private static Duplex Wrap(Socket socket)
+    {
+        var stream = new NetworkStream(socket, ownsSocket: false);
+        return new Duplex(
+            PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)),
+            PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
+    }
+
+    private void Start(IDuplexPipe gatewayEnd, IDuplexPipe deviceEnd, Action<FrameConnectionOptions>? gateway, Action<FrameConnectionOptions>? device)
+    {
+        var gatewayOptions = new FrameConnectionOptions { Name = "bench-gw", RequestTimeout = TimeSpan.FromSeconds(30) };
+        var deviceOptions = new FrameConnectionOptions { Name = "bench-dev" };
+        gateway?.Invoke(gatewayOptions);
+        device?.Invoke(deviceOptions);
+        Gateway = new FrameConnection(gatewayEnd, options: gatewayOptions);
+        Device = new FrameConnection(deviceEnd, options: deviceOptions);
+        Gateway.Start();
+        Device.Start();
+    }
+
+    private sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}

@@ -1,0 +1,123 @@
+using System.Net.Sockets;
+using BenchmarkDotNet.Attributes;
+using Mcp.Frames.Connections;
+using Mcp.Frames.Framing;
+using Mcp.Frames.Mcp1;
+
+namespace Mcp.Frames.Benchmarks.Connections;
+
+/// <summary>
+/// One request at a time over TCP loopback, beside the baseline: a raw-socket ping-pong of the same frame bytes
+/// (the 14-byte PING request, the 15-byte echo) with blocking <see cref="Socket.Send(byte[])"/> and
+/// <see cref="Socket.Receive(byte[])"/> on both sides. Each invocation runs <see cref="Batch"/> sequential round
+/// trips; numbers are per round trip.
+/// </summary>
+[MemoryDiagnoser]
+public class TcpRoundTripBenchmarks
+{
+    private const int Batch = 100;
+    private readonly byte[] _body = [1, 2, 3, 4, 5, 6, 7, 8];
+    private byte[] _requestFrame = null!;
+    private byte[] _responseFrame = null!;
+    private byte[] _clientBuffer = null!;
+    private Socket _rawClient = null!;
+    private Socket _rawServer = null!;
+    private Thread _rawEcho = null!;
+    private BenchLink _link = null!;
+    private McpClient _client = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _requestFrame = FrameWriter.ToArray(McpCommand.Ping, [0, .. _body]);
+        _responseFrame = FrameWriter.ToArray(McpCommand.Ping | 0x80, [0, 0, .. _body]);
+        _clientBuffer = new byte[_responseFrame.Length];
+        (_rawClient, _rawServer) = BenchLink.ConnectLoopback();
+        _rawEcho = new Thread(RawEchoLoop) { IsBackground = true, Name = "raw echo" };
+        _rawEcho.Start();
+
+        _link = BenchLink.Tcp();
+        _client = new McpClient(_link.Gateway);
+    }
+
+    [GlobalCleanup]
+    public async Task Cleanup()
+    {
+        _rawClient.Shutdown(SocketShutdown.Both);
+        _rawClient.Dispose();
+        _rawEcho.Join(TimeSpan.FromSeconds(5));
+        _rawServer.Dispose();
+        await _link.DisposeAsync();
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Batch)]
+    public int RawSocketPingPong()
+    {
+        int total = 0;
+        for (int i = 0; i < Batch; i++)
+        {
+            _rawClient.Send(_requestFrame);
+            total += ReceiveExactly(_rawClient, _clientBuffer);
+        }
+
+        return total;
+    }
+
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public async Task<int> ConnectionPing_Tcp()
+    {
+        int total = 0;
+        for (int i = 0; i < Batch; i++)
+        {
+            using Response response = await _link.Gateway.SendRequestAsync(McpCommand.Ping, _body);
+            total += response.Body.Length;
+        }
+
+        return total;
+    }
+
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public async Task<TimeSpan> McpClientPing_Tcp()
+    {
+        TimeSpan total = TimeSpan.Zero;
+        for (int i = 0; i < Batch; i++)
+        {
+            total += await _client.PingAsync();
+        }
+
+        return total;
+    }
+
+    private static int ReceiveExactly(Socket socket, byte[] buffer)
+    {
+        int received = 0;
+        while (received < buffer.Length)
+        {
+            int n = socket.Receive(buffer, received, buffer.Length - received, SocketFlags.None);
+            if (n == 0)
+            {
+                return received;
+            }
+
+            received += n;
+        }
+
+        return received;
+    }
+
+    private void RawEchoLoop()
+    {
+        byte[] request = new byte[_requestFrame.Length];
+        try
+        {
+            while (ReceiveExactly(_rawServer, request) == request.Length)
+            {
+                _rawServer.Send(_responseFrame);
+            }
+        }
+        catch (SocketException)
+        {
+            // The client went away at cleanup.
+        }
+    }
+}
