@@ -45,6 +45,7 @@ public sealed partial class FrameConnection
         where TBody : IFramePayload
     {
         options ??= RequestOptions.Default;
+        options.Validate();
         TimeSpan timeout = options.Timeout ?? _requestTimeout;
         int attempt = 0;
         while (true)

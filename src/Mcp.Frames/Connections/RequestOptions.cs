@@ -18,6 +18,26 @@ public sealed class RequestOptions
     /// <summary>The wait before the first retry; it doubles with each further retry (default 20 ms).</summary>
     public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>Checks the settings and throws an exception naming the bad one.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    public void Validate()
+    {
+        if (Timeout is { } t && (t <= TimeSpan.Zero || t == System.Threading.Timeout.InfiniteTimeSpan))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Timeout), t, "Timeout must be positive and finite, or null for the connection's default.");
+        }
+
+        if (MaxRetries is < 0 or > 100)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxRetries), MaxRetries, "MaxRetries must be between 0 and 100.");
+        }
+
+        if (RetryBackoff < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RetryBackoff), RetryBackoff, "RetryBackoff must not be negative.");
+        }
+    }
+
     /// <summary>Default settings: connection timeout, not idempotent, two retries on BUSY.</summary>
     public static RequestOptions Default { get; } = new();
 
