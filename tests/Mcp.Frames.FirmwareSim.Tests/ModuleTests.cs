@@ -191,7 +191,8 @@ public sealed class ModuleTests
     [Test]
     public async Task A_plug_in_module_type_is_registered_by_name_and_served_like_the_built_in_ones()
     {
-        var types = SimModuleTypes.CreateDefault().Register(new FanModuleType());
+        var fans = new FanModuleType();
+        var types = SimModuleTypes.CreateDefault().Register(fans);
         var definition = DeviceDefinition.Parse("""
             { "deviceId": "plug", "firmware": "0.1.0", "modules": [ { "slot": 5, "type": "fan", "name": "fan", "maxRpm": 3000 } ] }
             """);
@@ -204,6 +205,9 @@ public sealed class ModuleTests
         Assert.That(info.Modules.Single(), Is.EqualTo(new ModuleInfo(5, 0x8001, 3, "fan")));
         Assert.That(await client.Mcp.ReadAsync(5, 0, 2).Within(), Is.EqualTo(new[] { 50, 1500 }));
         Assert.That(await client.StatusOfAsync(McpCommand.Write, Body.Write(5, 0, 101)), Is.EqualTo(McpStatus.BadRequest), "the module validates its values");
+
+        fans.Broken = true;
+        Assert.That(await client.RawAsync(McpCommand.Read, 5, 1, 0, 1), Is.EqualTo((McpStatus.InternalError, "IOException: the fan's tachometer does not answer"u8.ToArray())), "a module failure is a device-side failure");
 
         var typo = DeviceDefinition.Parse("""{ "deviceId": "plug", "firmware": "0.1.0", "modules": [ { "slot": 5, "type": "fan", "name": "fan", "maxRPM": 3000 } ] }""");
         var error = Assert.ThrowsAsync<DefinitionException>(() => SimHost.StartAsync(new SimHostOptions { Device = typo, ModuleTypes = types }));
@@ -237,23 +241,28 @@ public sealed class ModuleTests
     {
         public string Name => "fan";
 
-        public SimModule Create(SimModuleContext context) => new FanModule(context, (int)context.Settings.GetInteger("maxRpm", 1000, 1, 100_000));
+        public volatile bool Broken;
+
+        public SimModule Create(SimModuleContext context) => new FanModule(context, (int)context.Settings.GetInteger("maxRpm", 1000, 1, 100_000), this);
     }
 
     private sealed class FanModule : SimModule
     {
         private readonly int _maxRpm;
+        private readonly FanModuleType _type;
         private int _duty;
 
-        public FanModule(SimModuleContext context, int maxRpm)
+        public FanModule(SimModuleContext context, int maxRpm, FanModuleType type)
             : base(context, typeCode: 0x8001, version: 3)
         {
             _maxRpm = maxRpm;
+            _type = type;
             AddRegister(0, "duty", RegisterAccess.Read | RegisterAccess.Write);
             AddRegister(1, "rpm", RegisterAccess.Read);
         }
 
-        protected override int ReadRegister(ushort address) => address == 0 ? _duty : _duty * _maxRpm / 100;
+        protected override int ReadRegister(ushort address) => address == 0 ? _duty
+            : _type.Broken ? throw new IOException("the fan's tachometer does not answer") : _duty * _maxRpm / 100;
 
         protected override string? ValidateWrite(ushort address, int value) => value is >= 0 and <= 100 ? null : "duty is 0 to 100 %";
 

@@ -52,6 +52,12 @@ internal sealed partial class DeviceSession
             {
                 outcome = Outcome.Fail(McpStatus.BadRequest, ex.Message); // a malformed body (the message readers' own checks)
             }
+            catch (Exception ex) when (ex is not OperationCanceledException and not ConnectionClosedException && !request.HasReplied)
+            {
+                // A module failed (a plug-in's sensor, a GPIO driver): a device-side failure, PROTOCOL.md §2.2.
+                SessionLog.ModuleFailed(_logger, Name, McpCommand.GetName(request.Command), ex);
+                outcome = Outcome.Fail(McpStatus.InternalError, $"{ex.GetType().Name}: {ex.Message}");
+            }
         }
 
         if (!request.HasReplied)

@@ -111,6 +111,11 @@ internal sealed partial class DeviceSession : IAsyncDisposable
     public void ResetForReboot()
     {
         DropSubscriptions();
+        while (_events.Reader.TryRead(out _))
+        {
+            // EVENTs of subscriptions that no longer exist are not sent after the reboot.
+        }
+
         _connection.MaxPayloadLength = _device.MaxPayload;
     }
 

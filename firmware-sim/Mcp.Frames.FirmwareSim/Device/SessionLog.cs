@@ -12,6 +12,9 @@ internal static partial class SessionLog
     [LoggerMessage(101, LogLevel.Error, "{Link}: the EVENT sender failed")]
     public static partial void EventLoopFailed(ILogger logger, string link, Exception error);
 
+    [LoggerMessage(103, LogLevel.Error, "{Link}: {Command} failed inside the device; answered INTERNAL_ERROR")]
+    public static partial void ModuleFailed(ILogger logger, string link, string command, Exception error);
+
     [LoggerMessage(102, LogLevel.Information, "{Link}: RESET requested; rebooting")]
     public static partial void ResetRequested(ILogger logger, string link);
 }

@@ -158,13 +158,10 @@ public sealed partial class SimHost : IAsyncDisposable
             var closing = new List<Task>();
             foreach (DeviceSession session in _sessions.Keys)
             {
+                session.ResetForReboot(); // subscriptions die with the reboot, at once, on every link
                 if (session.ClosesOnReboot)
                 {
                     closing.Add(session.Connection.CloseAsync().AsTask());
-                }
-                else
-                {
-                    session.ResetForReboot();
                 }
             }
 
