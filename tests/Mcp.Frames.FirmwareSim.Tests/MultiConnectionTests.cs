@@ -13,13 +13,15 @@ public sealed class MultiConnectionTests
 {
     private FakeTimeProvider _clock = null!;
     private SimHost _host = null!;
+    private ErrorLog _log = null!;
     private readonly List<SimClient> _clients = [];
 
     [SetUp]
     public async Task SetUp()
     {
         _clock = SimHosts.NewClock();
-        _host = await SimHosts.StartAsync(LinkKind.Tcp, _clock).Within();
+        _log = new ErrorLog();
+        _host = await SimHosts.StartAsync(LinkKind.Tcp, _clock, configure: o => o.LoggerFactory = _log).Within();
         for (int i = 0; i < 3; i++)
         {
             _clients.Add(await SimClient.ConnectAsync(_host, LinkKind.Tcp, name: $"client {i}"));
@@ -36,6 +38,8 @@ public sealed class MultiConnectionTests
 
         _clients.Clear();
         await _host.DisposeAsync().Within();
+        _log.Dispose();
+        Assert.That(_log.Entries, Is.Empty, "the device logged no warning or error");
     }
 
     [Test]

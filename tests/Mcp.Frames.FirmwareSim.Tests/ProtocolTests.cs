@@ -19,13 +19,15 @@ public sealed class ProtocolTests(LinkKind kind)
 {
     private FakeTimeProvider _clock = null!;
     private SimHost _host = null!;
+    private ErrorLog _log = null!;
     private SimClient _client = null!;
 
     [SetUp]
     public async Task SetUp()
     {
         _clock = SimHosts.NewClock();
-        _host = await SimHosts.StartAsync(kind, _clock).Within();
+        _log = new ErrorLog();
+        _host = await SimHosts.StartAsync(kind, _clock, configure: o => o.LoggerFactory = _log).Within();
         _client = await SimClient.ConnectAsync(_host, kind);
     }
 
@@ -34,6 +36,8 @@ public sealed class ProtocolTests(LinkKind kind)
     {
         await _client.DisposeAsync();
         await _host.DisposeAsync().Within();
+        _log.Dispose();
+        Assert.That(_log.Entries, Is.Empty, "the device logged no warning or error");
     }
 
     [Test]
