@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
 # Installs what the tests need (socat for pseudo-terminal pairs) and runs every test.
+# With --bench-smoke (the default when CI=true) it also runs every benchmark once (eng/bench.sh --smoke),
+# counted as one more test, so that no benchmark breaks unnoticed.
 # Prints "N passed, N failed[, N skipped]" as its last line; exits non-zero if any test failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+smoke=0
+[ "${CI:-}" = "true" ] && smoke=1
+for a in "$@"; do
+  case "$a" in
+    --bench-smoke) smoke=1 ;;
+    --no-bench-smoke) smoke=0 ;;
+    *) echo "eng/test.sh: unknown option '$a' (known: --bench-smoke, --no-bench-smoke)" >&2; exit 2 ;;
+  esac
+done
 
 need=()
 command -v socat >/dev/null 2>&1 || need+=(socat)
@@ -30,6 +41,15 @@ for trx in "$results"/*.trx; do
   skipped=$((skipped + total - p - f - e - t - ab))
 done
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ "$smoke" = 1 ]; then
+  echo "benchmark smoke run (eng/bench.sh --smoke)..."
+  if ./eng/bench.sh --smoke > "$results/bench-smoke.log" 2>&1; then
+    passed=$((passed + 1)); echo "benchmark smoke run: passed"
+  else
+    failed=$((failed + 1)); status=1
+    tail -n 60 "$results/bench-smoke.log"; echo "benchmark smoke run: FAILED"
+  fi
+fi
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then echo "no tests ran" >&2; failed=1; status=1; fi
 line="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
