@@ -87,15 +87,4 @@ public class ParserVersusHandWrittenBenchmarks
         return sink.Checksum + frames;
     }
 
-    private struct CountingSink : IFrameSink
-    {
-        public long Checksum;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public bool OnFrame(in Frame frame)
-        {
-            Checksum += frame.Command + frame.Payload.Length;
-            return true;
-        }
-    }
 }
