@@ -146,6 +146,29 @@ public sealed class DeviceEntry
 
     internal void OnRebooted() => Interlocked.Increment(ref _reboots);
 
+    internal IReadOnlyList<SubscribeRequest> WatchRequests
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _watches.Select(w => w.Request)];
+            }
+        }
+    }
+
+    /// <summary>Stores a value read at <paramref name="asked"/> unless an event delivered a value after that moment.</summary>
+    internal void SetValueIfNotNewer(WatchedValue value, DateTimeOffset asked)
+    {
+        lock (_lock)
+        {
+            if (!_values.TryGetValue((value.Slot, value.Register), out WatchedValue? current) || current.ReceivedAt < asked)
+            {
+                _values[(value.Slot, value.Register)] = value;
+            }
+        }
+    }
+
     internal void SetValue(WatchedValue value)
     {
         lock (_lock)

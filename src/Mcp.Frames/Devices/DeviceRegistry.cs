@@ -162,7 +162,40 @@ public sealed partial class DeviceRegistry : IAsyncDisposable
             DeviceDiscovered?.Invoke(this, entry);
         }
 
+        _ = ReadWatchedValuesAsync(entry, entry.Session.CurrentClient);
         _ = ReconcileAsync(entry);
+    }
+
+    /// <summary>
+    /// An on-change subscription publishes nothing until a value changes: read the watched registers once per
+    /// connection so their values are known from the start. An event that arrived meanwhile is newer and wins.
+    /// </summary>
+    private async Task ReadWatchedValuesAsync(DeviceEntry entry, McpClient? client)
+    {
+        if (client is null)
+        {
+            return;
+        }
+
+        foreach (SubscribeRequest watch in entry.WatchRequests)
+        {
+            DateTimeOffset asked = _options.TimeProvider.GetUtcNow();
+            int[] values;
+            try
+            {
+                values = await client.ReadAsync(watch.Slot, watch.Register, watch.Count, cancellationToken: _stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is FrameConnectionException or OperationCanceledException)
+            {
+                continue; // the subscription reports values when they come; a refused READ is not the watch's failure
+            }
+
+            DateTimeOffset now = _options.TimeProvider.GetUtcNow();
+            for (int i = 0; i < values.Length; i++)
+            {
+                entry.SetValueIfNotNewer(new WatchedValue(watch.Slot, (ushort)(watch.Register + i), values[i], 0, now), asked);
+            }
+        }
     }
 
     private void OnDesiredConfigurationChanged(object? sender, EventArgs e)

@@ -46,7 +46,10 @@ public sealed class McpSession : IAsyncDisposable
         Link = new ReconnectingLink(connector, options.Link);
     }
 
-    /// <summary>Raised after each successful HELLO, with the device's identity (on the link's task; keep it short).</summary>
+    /// <summary>
+    /// Raised after each successful HELLO, once the subscriptions are made again, with the device's identity (on the
+    /// link's task; keep it short).
+    /// </summary>
     public event EventHandler<DeviceInfo>? SessionOpened;
 
     /// <summary>Raised when HELLO reports another <c>bootId</c> than the previous session: the device rebooted.</summary>
@@ -152,7 +155,6 @@ public sealed class McpSession : IAsyncDisposable
             Rebooted?.Invoke(this, new DeviceRebootedEventArgs(previous, device));
         }
 
-        SessionOpened?.Invoke(this, device);
         ResilientSubscription[] subscriptions;
         lock (_lock)
         {
@@ -163,6 +165,10 @@ public sealed class McpSession : IAsyncDisposable
         {
             await subscription.AttachAsync(client, ct).ConfigureAwait(false);
         }
+
+        // Raised once the subscriptions are in place, so that what its handlers change on the device (a configuration
+        // reconcile, say) is seen by on-change subscriptions.
+        SessionOpened?.Invoke(this, device);
 
         if (_bootIdCheckInterval is { } interval)
         {
