@@ -8,6 +8,9 @@ namespace Mcp.Frames.Connections;
 /// <content>The requester role: match keys, waiters registered before sending, deadlines, retries.</content>
 public sealed partial class FrameConnection
 {
+    /// <summary>How many timeout periods an abandoned match key stays out of use (PROTOCOL.md §2.1 asks for at least one).</summary>
+    private const int RetirementTimeoutPeriods = 2;
+
     private readonly SemaphoreSlim _inFlight;
     private readonly Lock _pendingLock = new();
     private readonly Dictionary<int, PendingRequest> _pending = [];
@@ -24,7 +27,7 @@ public sealed partial class FrameConnection
     /// <param name="command">The request's command.</param>
     /// <param name="body">The body (after the profile's header, which the connection writes).</param>
     /// <param name="options">Timeout and retry settings; <see langword="null"/> for the defaults.</param>
-    /// <param name="cancellationToken">Gives up the request; its match key is then retired for a timeout period.</param>
+    /// <param name="cancellationToken">Gives up the request; its match key is then retired for two timeout periods.</param>
     /// <returns>The OK answer.</returns>
     /// <exception cref="RemoteStatusException">The peer answered with another status (after any BUSY retries).</exception>
     /// <exception cref="RequestTimeoutException">No answer within the timeout (after any retries).</exception>
@@ -230,9 +233,10 @@ public sealed partial class FrameConnection
             pending.Recycle();
             _telemetry.InFlight.Add(-1, _linkTag);
 
-            // PROTOCOL.md §2.1: an abandoned seq stays out of use for at least one more timeout period (the whole
-            // timeout of the attempt, not only what was left of it after waiting for a slot).
-            _matcher.Release(key, abandoned, timeout);
+            // PROTOCOL.md §2.1: an abandoned seq stays out of use for at least one more timeout period. Two are used:
+            // a device that queued the request behind others may answer later than one more period, and seqs are
+            // plentiful (256, at most MaxInFlight in use), so the longer retirement costs nothing.
+            _matcher.Release(key, abandoned, timeout * RetirementTimeoutPeriods);
             _pendingPool.Add(pending); // last: from here on another request may reuse it
         }
     }

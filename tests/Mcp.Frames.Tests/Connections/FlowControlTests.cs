@@ -186,9 +186,9 @@ public class FlowControlTests : ConnectionTestBase
         Assert.That(error.CancellationToken, Is.EqualTo(cts.Token));
         Assert.That(error.Message, Does.Contain("gw").And.Contain($"seq {frame.Seq}"));
 
-        // A late answer is dropped, and the seq stays out of use for the request's timeout.
+        // A late answer is dropped, and the seq stays out of use for two of the request's timeouts.
         await device.ReplyAsync(frame, Ok, "late"u8.ToArray());
-        await SeqRetirement.ProveRetiredAsync(gateway, device, Clock, frame.Seq, TimeSpan.FromSeconds(2));
+        await SeqRetirement.ProveRetiredAsync(gateway, device, Clock, frame.Seq, TimeSpan.FromSeconds(4));
         Assert.That(gateway.Statistics.UnmatchedResponses, Is.EqualTo(1));
     }
 

@@ -76,7 +76,8 @@ public class LegacyProfileTests : ConnectionTestBase
         await end.ObservedInput.WaitForConsumedAsync(6);
         Assert.That(gateway.Statistics.UnmatchedResponses, Is.EqualTo(1));
 
-        Clock.Advance(TimeSpan.FromMilliseconds(999));
+        // Retired for two timeout periods (2 s) from the timeout.
+        Clock.Advance(TimeSpan.FromMilliseconds(1999));
         Assert.That(gateway.Statistics.RequestsSent, Is.EqualTo(1));
         Clock.Advance(TimeSpan.FromMilliseconds(1));
         RawFrame retry = await device.ReadFrameAsync();
