@@ -1,3 +1,4 @@
+using Mcp.Frames.Mcp1;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -53,6 +54,31 @@ internal sealed class BenchLink : IAsyncDisposable
         Socket server = listener.Accept();
         server.NoDelay = true;
         return (client, server);
+    }
+
+    /// <summary>Sends <paramref name="count"/> PINGs one after the other through the gateway connection.</summary>
+    public async Task<int> PingAsync(ReadOnlyMemory<byte> body, int count)
+    {
+        int total = 0;
+        for (int i = 0; i < count; i++)
+        {
+            using Response response = await Gateway.SendRequestAsync(McpCommand.Ping, body);
+            total += response.Body.Length;
+        }
+
+        return total;
+    }
+
+    /// <summary>Sends <paramref name="count"/> PINGs one after the other through an <see cref="McpClient"/>.</summary>
+    public static async Task<TimeSpan> PingAsync(McpClient client, int count)
+    {
+        TimeSpan total = TimeSpan.Zero;
+        for (int i = 0; i < count; i++)
+        {
+            total += await client.PingAsync();
+        }
+
+        return total;
     }
 
     public async ValueTask DisposeAsync()

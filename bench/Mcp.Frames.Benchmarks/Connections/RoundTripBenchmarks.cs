@@ -28,27 +28,8 @@ public class RoundTripBenchmarks
     public Task Cleanup() => _link.DisposeAsync().AsTask();
 
     [Benchmark(OperationsPerInvoke = Batch)]
-    public async Task<int> ConnectionPing_InMemory()
-    {
-        int total = 0;
-        for (int i = 0; i < Batch; i++)
-        {
-            using Response response = await _link.Gateway.SendRequestAsync(McpCommand.Ping, _body);
-            total += response.Body.Length;
-        }
-
-        return total;
-    }
+    public Task<int> ConnectionPing_InMemory() => _link.PingAsync(_body, Batch);
 
     [Benchmark(OperationsPerInvoke = Batch)]
-    public async Task<TimeSpan> McpClientPing_InMemory()
-    {
-        TimeSpan total = TimeSpan.Zero;
-        for (int i = 0; i < Batch; i++)
-        {
-            total += await _client.PingAsync();
-        }
-
-        return total;
-    }
+    public Task<TimeSpan> McpClientPing_InMemory() => BenchLink.PingAsync(_client, Batch);
 }

@@ -64,29 +64,10 @@ public class TcpRoundTripBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = Batch)]
-    public async Task<int> ConnectionPing_Tcp()
-    {
-        int total = 0;
-        for (int i = 0; i < Batch; i++)
-        {
-            using Response response = await _link.Gateway.SendRequestAsync(McpCommand.Ping, _body);
-            total += response.Body.Length;
-        }
-
-        return total;
-    }
+    public Task<int> ConnectionPing_Tcp() => _link.PingAsync(_body, Batch);
 
     [Benchmark(OperationsPerInvoke = Batch)]
-    public async Task<TimeSpan> McpClientPing_Tcp()
-    {
-        TimeSpan total = TimeSpan.Zero;
-        for (int i = 0; i < Batch; i++)
-        {
-            total += await _client.PingAsync();
-        }
-
-        return total;
-    }
+    public Task<TimeSpan> McpClientPing_Tcp() => BenchLink.PingAsync(_client, Batch);
 
     private static int ReceiveExactly(Socket socket, byte[] buffer)
     {
