@@ -87,7 +87,7 @@ internal sealed class DeviceRig : IAsyncDisposable
     {
         if (kind == LinkKind.Pty && !OperatingSystem.IsLinux())
         {
-            Assert.Ignore("pseudo-terminals need Linux");
+            throw new PlatformNotSupportedException("The pty link kind needs Linux pseudo-terminals; the project's tests run on Linux.");
         }
 
         var options = new SimHostOptions { Device = Definition, LoggerFactory = logs };

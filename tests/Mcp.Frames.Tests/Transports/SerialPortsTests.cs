@@ -19,13 +19,9 @@ public class SerialPortsTests : TransportTest
     public void RemoveRoot() => Directory.Delete(_root, recursive: true);
 
     [Test]
+    [Platform(Exclude = "Win", Reason = "symbolic links need privileges on Windows")]
     public void By_id_links_are_resolved_and_merged_with_the_os_port_names()
     {
-        if (OperatingSystem.IsWindows())
-        {
-            Assert.Ignore("symbolic links need privileges on Windows");
-        }
-
         string dev = Path.Combine(_root, "dev");
         string byId = Path.Combine(dev, "serial", "by-id");
         foreach (string device in new[] { "ttyUSB0", "ttyUSB1", "ttyACM0", "ttyS0" })
