@@ -153,7 +153,7 @@ public sealed partial class FrameConnection
         }
 
         PendingRequest pending = RentPending();
-        pending.Arm(key, command, remaining, cancellationToken);
+        pending.Arm(key, command, timeout, remaining, cancellationToken);
         long token = pending.Token;
         bool closed;
         lock (_pendingLock)

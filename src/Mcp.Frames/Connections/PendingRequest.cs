@@ -74,15 +74,16 @@ internal sealed class PendingRequest : IValueTaskSource<Response>
         return completed.Token;
     }
 
-    public void Arm(int key, byte command, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Starts a use: <paramref name="timeout"/> is the caller's whole timeout (reported on expiry), <paramref name="remaining"/> what is left of it after waiting for a slot and a key.</summary>
+    public void Arm(int key, byte command, TimeSpan timeout, TimeSpan remaining, CancellationToken cancellationToken)
     {
         Key = key;
         Command = command;
         Timeout = timeout;
         StartTimestamp = _time.GetTimestamp();
-        Volatile.Write(ref _deadline, StartTimestamp + (long)(timeout.TotalSeconds * _time.TimestampFrequency));
+        Volatile.Write(ref _deadline, StartTimestamp + (long)(remaining.TotalSeconds * _time.TimestampFrequency));
         Volatile.Write(ref _state, (Volatile.Read(ref _state) & ~StateMask) + (StateMask + 1) + Waiting);
-        _timer.Change(timeout, System.Threading.Timeout.InfiniteTimeSpan);
+        _timer.Change(remaining, System.Threading.Timeout.InfiniteTimeSpan);
         if (cancellationToken.CanBeCanceled)
         {
             _cancellation = cancellationToken.UnsafeRegister(static (s, ct) => ((PendingRequest)s!).OnCancelled(ct), this);

@@ -75,6 +75,34 @@ public class FlowControlTests : ConnectionTestBase
     }
 
     [Test]
+    public async Task A_request_that_waited_for_a_slot_keeps_its_deadline_and_reports_its_whole_timeout()
+    {
+        (FrameConnection gateway, RawPeer device, _) = CreateWithRawDevice(o => o.MaxInFlight = 1);
+        Task<Response> first = gateway.SendRequestAsync(Vendor, "1"u8.ToArray(), Held).AsTask();
+        RawFrame firstFrame = await device.ReadFrameAsync();
+
+        var options = new RequestOptions { Timeout = TimeSpan.FromSeconds(1), MaxRetries = 0 };
+        Task<Response> waiter = gateway.SendRequestAsync(Vendor, "2"u8.ToArray(), options).AsTask();
+        Clock.Advance(TimeSpan.FromMilliseconds(400));
+        await device.ReplyAsync(firstFrame, Ok);
+        (await first.WaitAsync(Bound)).Dispose();
+        RawFrame secondFrame = await device.ReadFrameAsync();
+        Assert.That(secondFrame.Body, Is.EqualTo("2"u8.ToArray()));
+
+        // The deadline counts from the call, not from the moment the frame was written.
+        Clock.Advance(TimeSpan.FromMilliseconds(599));
+        Assert.That(waiter.IsCompleted, Is.False);
+        Clock.Advance(TimeSpan.FromMilliseconds(1));
+
+        RequestTimeoutException error = Assert.ThrowsAsync<RequestTimeoutException>(() => waiter.WaitAsync(Bound))!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(error.Timeout, Is.EqualTo(TimeSpan.FromSeconds(1)), "the caller's timeout, not what was left of it");
+            Assert.That(error.Message, Does.Contain("no answer within 1000 ms"));
+        });
+    }
+
+    [Test]
     public async Task Busy_twice_then_ok_is_retried_with_backoff_and_the_caller_gets_ok()
     {
         ConnectedPair pair = CreatePair();
