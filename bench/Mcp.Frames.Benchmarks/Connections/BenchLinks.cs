@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using Mcp.Frames.Connections;
+using Mcp.Frames.Transports;
 
 namespace Mcp.Frames.Benchmarks.Connections;
 
@@ -10,6 +11,7 @@ namespace Mcp.Frames.Benchmarks.Connections;
 internal sealed class BenchLink : IAsyncDisposable
 {
     private readonly List<IDisposable> _resources = [];
+    private readonly List<IAsyncDisposable> _asyncResources = [];
 
     private BenchLink()
     {
@@ -40,6 +42,21 @@ internal sealed class BenchLink : IAsyncDisposable
         link._resources.Add(client);
         link._resources.Add(server);
         link.Start(Wrap(client), Wrap(server), gateway, device);
+        return link;
+    }
+
+    /// <summary>The library's own TCP transport: a <see cref="TcpTransportListener"/> on 127.0.0.1 port 0 and a <see cref="TcpTransportConnector"/>.</summary>
+    public static BenchLink TcpTransports(Action<FrameConnectionOptions>? gateway = null, Action<FrameConnectionOptions>? device = null)
+    {
+        var listener = new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0));
+        Task<ITransport> accepted = listener.AcceptAsync().AsTask();
+        ITransport client = new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port).ConnectAsync().AsTask().GetAwaiter().GetResult();
+        ITransport server = accepted.GetAwaiter().GetResult();
+        var link = new BenchLink();
+        link._asyncResources.Add(client);
+        link._asyncResources.Add(server);
+        link._asyncResources.Add(listener);
+        link.Start(client, server, gateway, device);
         return link;
     }
 
@@ -88,6 +105,11 @@ internal sealed class BenchLink : IAsyncDisposable
         foreach (IDisposable resource in _resources)
         {
             resource.Dispose();
+        }
+
+        foreach (IAsyncDisposable resource in _asyncResources)
+        {
+            await resource.DisposeAsync();
         }
     }
 

@@ -23,8 +23,12 @@ public class TcpRoundTripBenchmarks
     private Socket _rawClient = null!;
     private Socket _rawServer = null!;
     private Thread _rawEcho = null!;
+    private Socket _asyncClient = null!;
+    private Socket _asyncServer = null!;
+    private Task _asyncEcho = null!;
     private BenchLink _link = null!;
     private McpClient _client = null!;
+    private BenchLink _transportLink = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -35,9 +39,12 @@ public class TcpRoundTripBenchmarks
         (_rawClient, _rawServer) = BenchLink.ConnectLoopback();
         _rawEcho = new Thread(RawEchoLoop) { IsBackground = true, Name = "raw echo" };
         _rawEcho.Start();
+        (_asyncClient, _asyncServer) = BenchLink.ConnectLoopback();
+        _asyncEcho = AsyncEchoLoopAsync();
 
         _link = BenchLink.Tcp();
         _client = new McpClient(_link.Gateway);
+        _transportLink = BenchLink.TcpTransports();
     }
 
     [GlobalCleanup]
@@ -47,7 +54,12 @@ public class TcpRoundTripBenchmarks
         _rawClient.Dispose();
         _rawEcho.Join(TimeSpan.FromSeconds(5));
         _rawServer.Dispose();
+        _asyncClient.Shutdown(SocketShutdown.Both);
+        _asyncClient.Dispose();
+        await _asyncEcho.WaitAsync(TimeSpan.FromSeconds(5));
+        _asyncServer.Dispose();
         await _link.DisposeAsync();
+        await _transportLink.DisposeAsync();
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Batch)]
@@ -63,8 +75,30 @@ public class TcpRoundTripBenchmarks
         return total;
     }
 
+    /// <summary>
+    /// The same ping-pong with <c>await</c>ed <see cref="Socket.SendAsync(ReadOnlyMemory{byte}, SocketFlags, CancellationToken)"/>
+    /// and <see cref="Socket.ReceiveAsync(Memory{byte}, SocketFlags, CancellationToken)"/> on both sides: the cost of the
+    /// asynchronous socket model itself, which every async stack (this one included) pays.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public async Task<int> RawSocketAsyncPingPong()
+    {
+        int total = 0;
+        for (int i = 0; i < Batch; i++)
+        {
+            await _asyncClient.SendAsync(_requestFrame, SocketFlags.None);
+            total += await ReceiveExactlyAsync(_asyncClient, _clientBuffer);
+        }
+
+        return total;
+    }
+
     [Benchmark(OperationsPerInvoke = Batch)]
     public Task<int> ConnectionPing_Tcp() => _link.PingAsync(_body, Batch);
+
+    /// <summary>The same PINGs over the library's own <see cref="Transports.TcpTransportConnector"/> and listener.</summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public Task<int> ConnectionPing_TcpTransport() => _transportLink.PingAsync(_body, Batch);
 
     [Benchmark(OperationsPerInvoke = Batch)]
     public Task<TimeSpan> McpClientPing_Tcp() => BenchLink.PingAsync(_client, Batch);
@@ -84,6 +118,40 @@ public class TcpRoundTripBenchmarks
         }
 
         return received;
+    }
+
+    private static async ValueTask<int> ReceiveExactlyAsync(Socket socket, byte[] buffer)
+    {
+        int received = 0;
+        while (received < buffer.Length)
+        {
+            int n = await socket.ReceiveAsync(buffer.AsMemory(received), SocketFlags.None);
+            if (n == 0)
+            {
+                return received;
+            }
+
+            received += n;
+        }
+
+        return received;
+    }
+
+    private async Task AsyncEchoLoopAsync()
+    {
+        await Task.Yield();
+        byte[] request = new byte[_requestFrame.Length];
+        try
+        {
+            while (await ReceiveExactlyAsync(_asyncServer, request) == request.Length)
+            {
+                await _asyncServer.SendAsync(_responseFrame, SocketFlags.None);
+            }
+        }
+        catch (SocketException)
+        {
+            // The client went away at cleanup.
+        }
     }
 
     private void RawEchoLoop()
