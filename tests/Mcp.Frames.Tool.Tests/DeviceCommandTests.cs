@@ -185,11 +185,31 @@ public sealed class DeviceCommandTests(LinkKind kind)
         ToolResult text = await RunAsync("reset");
         Assert.That(text.ExitCode, Is.Zero, text.ToString());
         Assert.That(text.Lines.Single(), Does.StartWith("RESET (mode 0) acknowledged by "));
+
+        // The device answers RESET first and reboots after (PROTOCOL.md §2.3): the tool may exit before the reboot.
+        await WaitForBootCountAsync(boots + 1);
         Assert.That(_host.Device.BootId, Is.Not.EqualTo(bootId));
 
         ToolResult json = await RunAsync("reset", "--json");
         Assert.That(json.Json.Single().ToJsonString(), Is.EqualTo("""{"type":"reset","mode":0,"acknowledged":true}"""));
-        Assert.That(_host.Device.BootCount, Is.EqualTo(boots + 2));
+        await WaitForBootCountAsync(boots + 2);
+        Assert.That(_host.Device.BootCount, Is.EqualTo(boots + 2), "one reboot per RESET");
+    }
+
+    private async Task WaitForBootCountAsync(int expected)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (_host.Device.BootCount < expected)
+        {
+            try
+            {
+                await Task.Delay(5, deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"the device did not reboot within 10 s of acknowledging RESET (boot count {_host.Device.BootCount}, expected {expected})");
+            }
+        }
     }
 
     [Test]
