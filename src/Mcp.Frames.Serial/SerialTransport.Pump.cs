@@ -21,7 +21,7 @@ public sealed partial class SerialTransport
     /// Its read queue is first-in first-out, so the reads complete in the order they were issued.
     /// </para>
     /// </remarks>
-    private sealed class Pump : DuplexPipePump
+    private sealed class Pump : DuplexPipePump, ILinkPump
     {
         private const int ReadSize = 4096;
         private const int QueuedReads = 8;

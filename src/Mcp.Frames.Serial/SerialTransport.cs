@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.IO.Ports;
+using Mcp.Frames.Serial.Native;
 using Mcp.Frames.Transports;
 using Microsoft.Extensions.Logging;
 
@@ -11,9 +12,13 @@ namespace Mcp.Frames.Serial;
 /// </summary>
 /// <remarks>
 /// <para>
-/// A dedicated read loop awaits <c>BaseStream.ReadAsync</c> and writes what arrives into <see cref="Input"/>'s pipe;
-/// a write loop drains <see cref="Output"/> to the port, each write limited by
-/// <see cref="SerialTransportOptions.WriteTimeout"/>. No <c>DataReceived</c> event, no polling.
+/// Two backends (<see cref="SerialTransportOptions.Backend"/>, the one in use in <see cref="Backend"/>). With
+/// <see cref="SerialBackend.NativeTty"/> (Linux) a reader thread sleeps in <c>poll</c> on the port's descriptor until
+/// bytes arrive and reads them straight into <see cref="Input"/>'s pipe, and a writer thread drains
+/// <see cref="Output"/> with <c>write</c>, waiting in <c>poll</c> while the port's buffer is full. With
+/// <see cref="SerialBackend.SystemIoPorts"/> a dedicated read loop awaits <c>BaseStream.ReadAsync</c> and a write loop
+/// drains <see cref="Output"/> to the port. Either way writes are limited by
+/// <see cref="SerialTransportOptions.WriteTimeout"/>; no <c>DataReceived</c> event.
 /// </para>
 /// <para>
 /// A hang-up or unplug (the port reports end of stream, an I/O error or that it was closed), a write timeout, or
@@ -29,15 +34,16 @@ namespace Mcp.Frames.Serial;
 /// </remarks>
 public sealed partial class SerialTransport : ITransport
 {
-    private readonly Pump _pump;
+    private readonly ILinkPump _pump;
 
-    internal SerialTransport(SerialPort port, SerialTransportOptions options, ILogger logger)
+    private SerialTransport(SerialTransportOptions options, SerialBackend backend, Func<string, ILinkPump> pump)
     {
         PortName = options.PortName;
         BaudRate = options.BaudRate;
+        Backend = backend;
         Name = $"serial {options.PortName}";
         StallTimeout = options.EffectiveStallTimeout;
-        _pump = new Pump(Name, port, options, logger);
+        _pump = pump(Name);
     }
 
     /// <inheritdoc />
@@ -48,6 +54,9 @@ public sealed partial class SerialTransport : ITransport
 
     /// <summary>The configured baud rate.</summary>
     public int BaudRate { get; }
+
+    /// <summary>The backend in use: <see cref="SerialTransportOptions.EffectiveBackend"/>, never <see cref="SerialBackend.Auto"/>.</summary>
+    public SerialBackend Backend { get; }
 
     /// <summary>
     /// <see cref="SerialTransportOptions.EffectiveStallTimeout"/>: the override if one was set, else the larger of
@@ -67,4 +76,20 @@ public sealed partial class SerialTransport : ITransport
 
     /// <inheritdoc />
     public override string ToString() => Name;
+
+    /// <summary>The native data path, for tests; <see langword="null"/> with System.IO.Ports.</summary>
+    internal TtyPump? NativePump => _pump as TtyPump;
+
+    /// <summary>A transport over an open System.IO.Ports port.</summary>
+    internal static SerialTransport OverSerialPort(SerialPort port, SerialTransportOptions options, ILogger logger) =>
+        new(options, SerialBackend.SystemIoPorts, name => new Pump(name, port, options, logger));
+
+    /// <summary>A transport over a tty descriptor from <see cref="TtyDevice.Open"/>; it closes the descriptor.</summary>
+    internal static SerialTransport OverTty(int fd, SerialTransportOptions options, ILogger logger) =>
+        new(options, SerialBackend.NativeTty, name => new TtyPump(
+            name,
+            fd,
+            (descriptor, left) => TtyDevice.Close(descriptor, left, options),
+            new TtyPumpSettings(options.WriteTimeout, options.ReadTimeout, options.DisposeTimeout),
+            logger));
 }

@@ -1,4 +1,5 @@
 using System.IO.Ports;
+using Mcp.Frames.Serial.Native;
 using Mcp.Frames.Transports;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -47,6 +48,60 @@ public sealed class SerialTransportConnector : ITransportConnector
     public async ValueTask<SerialTransport> OpenAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        SerialBackend backend = _options.EffectiveBackend;
+        SerialTransport transport = backend == SerialBackend.NativeTty
+            ? await OpenNativeAsync(cancellationToken).ConfigureAwait(false)
+            : await OpenSystemIoPortsAsync(cancellationToken).ConfigureAwait(false);
+        SerialLog.Opened(_logger, transport.Name, _options.BaudRate, backend, _options.EffectiveStallTimeout.TotalMilliseconds);
+        return transport;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+
+    private async ValueTask<SerialTransport> OpenNativeAsync(CancellationToken cancellationToken)
+    {
+        // Opening a tty can take a while (some USB adapters reset on open), so never on the caller's thread.
+        Task<int> open = Task.Run(() => TtyDevice.Open(_options, Name, _logger), CancellationToken.None);
+        int fd;
+        try
+        {
+            fd = await open.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _ = open.ContinueWith(
+                static (t, options) =>
+                {
+                    if (t.IsCompletedSuccessfully)
+                    {
+                        TtyDevice.Close(t.Result, TimeSpan.Zero, (SerialTransportOptions)options!);
+                    }
+                    else
+                    {
+                        _ = t.Exception; // observed: nobody waits for this open any more
+                    }
+                },
+                _options,
+                CancellationToken.None,
+                TaskContinuationOptions.None,
+                TaskScheduler.Default);
+            throw;
+        }
+
+        try
+        {
+            return SerialTransport.OverTty(fd, _options, _logger);
+        }
+        catch
+        {
+            TtyDevice.Close(fd, TimeSpan.Zero, _options);
+            throw;
+        }
+    }
+
+    private async ValueTask<SerialTransport> OpenSystemIoPortsAsync(CancellationToken cancellationToken)
+    {
         SerialPort port;
         try
         {
@@ -94,13 +149,8 @@ public sealed class SerialTransportConnector : ITransportConnector
             SetControlLine(port, "RTS", _options.RtsEnable, static (p, on) => p.RtsEnable = on);
         }
 
-        var transport = new SerialTransport(port, _options, _logger);
-        SerialLog.Opened(_logger, transport.Name, _options.BaudRate, _options.EffectiveStallTimeout.TotalMilliseconds);
-        return transport;
+        return SerialTransport.OverSerialPort(port, _options, _logger);
     }
-
-    /// <inheritdoc />
-    public override string ToString() => Name;
 
     private void SetControlLine(SerialPort port, string line, bool on, Action<SerialPort, bool> set)
     {

@@ -1,4 +1,6 @@
 using System.IO.Ports;
+using System.Runtime.InteropServices;
+using Mcp.Frames.Serial.Native;
 
 namespace Mcp.Frames.Serial;
 
@@ -48,6 +50,10 @@ public sealed class SerialTransportOptions
     /// Limit for one write to the port; a write that does not finish in time (the other end not reading, flow
     /// control holding the line) reports the link down. Must be finite. Default 5 seconds.
     /// </summary>
+    /// <remarks>
+    /// With <see cref="SerialBackend.NativeTty"/> this is the longest the port may accept no byte at all while bytes
+    /// wait to go out: a slow line that keeps sending never times out, however large the write.
+    /// </remarks>
     public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Raise DTR after opening. Failing to set it (pseudo-terminals, some adapters) is logged, not fatal. Default off.</summary>
@@ -71,6 +77,25 @@ public sealed class SerialTransportOptions
     /// Default 2 seconds.
     /// </summary>
     public TimeSpan DisposeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How the transport talks to the port. <see cref="SerialBackend.Auto"/> (the default) takes
+    /// <see cref="SerialBackend.NativeTty"/> on Linux at a standard baud rate and System.IO.Ports otherwise; see
+    /// <see cref="EffectiveBackend"/>. Asking for <see cref="SerialBackend.NativeTty"/> elsewhere fails validation.
+    /// </summary>
+    public SerialBackend Backend { get; set; } = SerialBackend.Auto;
+
+    /// <summary>
+    /// The backend a connector uses with these options: <see cref="Backend"/> unless it is
+    /// <see cref="SerialBackend.Auto"/>, which becomes <see cref="SerialBackend.NativeTty"/> on Linux (on the
+    /// architectures it supports) when <see cref="BaudRate"/> is a standard termios rate, else
+    /// <see cref="SerialBackend.SystemIoPorts"/>.
+    /// </summary>
+    public SerialBackend EffectiveBackend => Backend switch
+    {
+        SerialBackend.Auto => LibC.IsSupportedArchitecture && Termios.TryGetSpeed(BaudRate, out _) ? SerialBackend.NativeTty : SerialBackend.SystemIoPorts,
+        _ => Backend,
+    };
 
     /// <summary>Bits on the wire per character: start bit, data bits, parity bit if any, stop bits.</summary>
     public double BitsPerCharacter => 1 + DataBits + (Parity == Parity.None ? 0 : 1) + StopBits switch
@@ -115,6 +140,7 @@ public sealed class SerialTransportOptions
             throw new ArgumentOutOfRangeException(nameof(BaudRate), BaudRate, $"SerialTransportOptions.BaudRate must be positive (was {BaudRate}).");
         }
 
+        CheckBackend();
         if (DataBits is < 5 or > 8)
         {
             throw new ArgumentOutOfRangeException(nameof(DataBits), DataBits, $"SerialTransportOptions.DataBits must be 5 to 8 (was {DataBits}).");
@@ -151,6 +177,33 @@ public sealed class SerialTransportOptions
 
     /// <summary>A copy, so that a connector is not affected by later changes.</summary>
     internal SerialTransportOptions Clone() => (SerialTransportOptions)MemberwiseClone();
+
+    private void CheckBackend()
+    {
+        if (!Enum.IsDefined(Backend))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Backend), Backend, $"SerialTransportOptions.Backend has an unknown value ({(int)Backend}).");
+        }
+
+        if (Backend != SerialBackend.NativeTty)
+        {
+            return;
+        }
+
+        if (!LibC.IsSupportedArchitecture)
+        {
+            throw new ArgumentException(
+                $"SerialTransportOptions.Backend NativeTty needs Linux on x86-64, x86, ARM, ARM64, RISC-V or LoongArch; this is {RuntimeInformation.OSDescription} on {RuntimeInformation.ProcessArchitecture}. Use SystemIoPorts or Auto.",
+                nameof(Backend));
+        }
+
+        if (!Termios.TryGetSpeed(BaudRate, out _))
+        {
+            throw new ArgumentException(
+                $"SerialTransportOptions.Backend NativeTty cannot run at BaudRate {BaudRate}: termios has a speed constant only for the standard rates ({string.Join(", ", Termios.StandardBaudRates.ToArray())}). Use SystemIoPorts, or Auto, which takes it for other rates.",
+                nameof(Backend));
+        }
+    }
 
     private static void CheckTimeout(TimeSpan value, string name, bool infiniteAllowed)
     {

@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using System.IO.Pipelines;
+using Mcp.Frames.Transports;
+using Microsoft.Extensions.Logging;
+
+namespace Mcp.Frames.Serial.Native;
+
+/// <summary>How a <see cref="TtyPump"/> times its link.</summary>
+/// <param name="WriteTimeout">How long bytes may wait for room in the tty's output buffer (no byte accepted) before the
+/// link is declared down.</param>
+/// <param name="ReadTimeout">Silence longer than this reports the link down; <see cref="Timeout.InfiniteTimeSpan"/>: never.</param>
+/// <param name="DisposeTimeout">The most disposal takes: sending what was written, stopping the threads, closing.</param>
+internal readonly record struct TtyPumpSettings(TimeSpan WriteTimeout, TimeSpan ReadTimeout, TimeSpan DisposeTimeout);
+
+/// <summary>
+/// The data path of a tty file descriptor: a reader thread that waits in <c>poll</c> with no timeout (only the
+/// <see cref="TtyPumpSettings.ReadTimeout"/> deadline, if one is set) and reads straight into <see cref="Input"/>'s
+/// pipe, and a writer thread that drains <see cref="Output"/> with <c>write</c>, waiting in <c>poll</c> for room. Both
+/// wait on a private wake pipe too, so stopping never waits on a blocked call and nothing polls with a timer.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Used by the serial transport's native backend (a port opened by <see cref="TtyDevice"/>) and by the firmware
+/// simulator (the master side of its pseudo-terminals). The descriptor must be in non-blocking mode.
+/// </para>
+/// <para>
+/// The first failure wins and ends both directions with one <see cref="TransportException"/>: <see cref="Input"/>
+/// completes with it, and the writer's next flush throws it. A hang-up (POLLHUP or POLLERR, a read of 0 bytes or EIO)
+/// says "hang-up". A local close ends <see cref="Input"/> normally. Disposal lets bytes already written go out
+/// (at most half of <see cref="TtyPumpSettings.DisposeTimeout"/>), wakes both threads, waits for them to end and closes
+/// the descriptor if this pump owns it, all within the dispose timeout.
+/// </para>
+/// </remarks>
+internal sealed partial class TtyPump : ILinkPump
+{
+    /// <summary>The most one <c>read</c> asks for.</summary>
+    public const int MaxRead = 64 * 1024;
+
+    /// <summary>The least room a read is given: a pty delivers up to 4 KiB per read, a UART less.</summary>
+    private const int MinReadRoom = 4096;
+
+    private static readonly TimeSpan ThreadEndGrace = TimeSpan.FromMilliseconds(100);
+
+    private readonly int _fd;
+    private readonly Action<int, TimeSpan>? _closeDevice;
+    private readonly TtyPumpSettings _settings;
+    private readonly ILogger _logger;
+    private readonly Pipe _receive;
+    private readonly Pipe _send;
+    private readonly Thread _reader;
+    private readonly Thread _writer;
+    private readonly TaskCompletionSource _readerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly int _wakeRead;
+    private readonly int _wakeWrite;
+    private TransportException? _failure;
+    private int _stopping;
+    private int _disposed;
+
+    /// <summary>Starts serving an open, non-blocking tty descriptor.</summary>
+    /// <param name="name">The link's name, for messages and thread names (such as <c>serial /dev/ttyUSB0</c>).</param>
+    /// <param name="fd">The descriptor.</param>
+    /// <param name="closeDevice">
+    /// Closes <paramref name="fd"/> once both threads have ended, given the time left of the dispose timeout; runs on a
+    /// background thread. <see langword="null"/> when the descriptor belongs to someone else.
+    /// </param>
+    /// <param name="settings">The timeouts.</param>
+    /// <param name="logger">Receives missed dispose deadlines.</param>
+    /// <exception cref="TransportException">The wake pipe could not be made.</exception>
+    public unsafe TtyPump(string name, int fd, Action<int, TimeSpan>? closeDevice, TtyPumpSettings settings, ILogger logger)
+    {
+        Name = name;
+        _fd = fd;
+        _closeDevice = closeDevice;
+        _settings = settings;
+        _logger = logger;
+
+        // Received bytes go to user code on the thread pool; our threads only wait for the pipes, so they are resumed
+        // inline (a flush of Output wakes the writer thread directly).
+        _receive = new Pipe(TransportPipes.Create(segmentSize: MaxRead, writerScheduler: PipeScheduler.Inline));
+        _send = new Pipe(TransportPipes.Create(256 * 1024, readerScheduler: PipeScheduler.Inline));
+
+        int* fds = stackalloc int[2];
+        if (LibC.Pipe2(fds, LibC.OCloExec | LibC.ONonBlock) != 0)
+        {
+            throw new TransportException($"{name}: cannot start: pipe2 failed: {LibC.LastError()}");
+        }
+
+        _wakeRead = fds[0];
+        _wakeWrite = fds[1];
+        _reader = new Thread(ReceiveLoop, 256 * 1024) { IsBackground = true, Name = $"tty reader ({name})" };
+        _writer = new Thread(SendLoop, 256 * 1024) { IsBackground = true, Name = $"tty writer ({name})" };
+        _reader.Start();
+        _writer.Start();
+    }
+
+    /// <summary>The link's name.</summary>
+    public string Name { get; }
+
+    /// <inheritdoc />
+    public PipeReader Input => _receive.Reader;
+
+    /// <inheritdoc />
+    public PipeWriter Output => _send.Writer;
+
+    /// <summary>The first failure of the link, or <see langword="null"/>.</summary>
+    public TransportException? Failure => Volatile.Read(ref _failure);
+
+    /// <summary>The descriptor served (tests read its settings back).</summary>
+    internal int Fd => _fd;
+
+    /// <summary>The two threads (tests check that none is left after disposal).</summary>
+    internal IReadOnlyList<Thread> Threads => [_reader, _writer];
+
+    /// <summary>
+    /// Closes the link within <see cref="TtyPumpSettings.DisposeTimeout"/>: sends what was already written to
+    /// <see cref="Output"/> (at most half the timeout), stops both threads, then closes the descriptor if owned.
+    /// Do not write to <see cref="Output"/> concurrently with disposal.
+    /// </summary>
+    /// <returns>A task that completes when the link is closed or the deadline has passed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        var clock = Stopwatch.StartNew();
+        TimeSpan Left() => _settings.DisposeTimeout - clock.Elapsed;
+
+        // Completing the writer lets the writer thread send what is buffered, then end.
+        await _send.Writer.CompleteAsync().ConfigureAwait(false);
+        await WaitBoundedAsync(_writerDone.Task, _settings.DisposeTimeout / 2).ConfigureAwait(false);
+
+        Stop();
+        Task threads = Task.WhenAll(_readerDone.Task, _writerDone.Task);
+        if (!await WaitBoundedAsync(threads, Left()).ConfigureAwait(false))
+        {
+            // Not expected: both threads only wait where Stop wakes them. Close once they have ended.
+            SerialLog.CloseDeadlineMissed(_logger, Name, "stopping the tty threads");
+            _ = threads.ContinueWith(_ => Release(TimeSpan.FromSeconds(1)), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            return;
+        }
+
+        // The threads have signalled their end; let them return before the descriptors they used close.
+        _reader.Join(ThreadEndGrace);
+        _writer.Join(ThreadEndGrace);
+        Task release = Task.Run(() => Release(Left()));
+        if (!await WaitBoundedAsync(release, Left()).ConfigureAwait(false))
+        {
+            SerialLog.CloseDeadlineMissed(_logger, Name, "closing the port");
+        }
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+
+    /// <summary>Closes the wake pipe and, if owned, the descriptor. Only once both threads have ended.</summary>
+    private void Release(TimeSpan left)
+    {
+        _ = LibC.Close(_wakeRead);
+        _ = LibC.Close(_wakeWrite);
+        _closeDevice?.Invoke(_fd, left > TimeSpan.Zero ? left : TimeSpan.Zero);
+    }
+
+    /// <summary>Wakes both threads so they end: through the wake pipe when they wait in poll, and through the pipes.</summary>
+    private void Stop()
+    {
+        if (Interlocked.Exchange(ref _stopping, 1) == 0)
+        {
+            LibC.Wake(_wakeWrite);
+            _send.Reader.CancelPendingRead();
+            _receive.Writer.CancelPendingFlush();
+        }
+    }
+
+    private bool Stopping => Volatile.Read(ref _stopping) != 0;
+
+    /// <summary>Records the first failure and stops both threads. Returns the failure that won.</summary>
+    private TransportException Fail(string reason, bool receiving)
+    {
+        var error = new TransportException($"{Name}: link down while {(receiving ? "receiving" : "sending")}: {reason}");
+        TransportException winner = Interlocked.CompareExchange(ref _failure, error, null) ?? error;
+        Stop();
+        return winner;
+    }
+
+    private static async Task<bool> WaitBoundedAsync(Task task, TimeSpan deadline)
+    {
+        try
+        {
+            await task.WaitAsync(deadline > TimeSpan.Zero ? deadline : TimeSpan.Zero).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+}
