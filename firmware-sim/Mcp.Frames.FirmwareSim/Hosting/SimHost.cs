@@ -264,7 +264,7 @@ public sealed partial class SimHost : IAsyncDisposable
                     _endpoints.Add(new SimEndpointInfo("pty", pty.SlavePath) { LinkPath = pty.LinkPath });
                     _loops.Add(LineLoopAsync(
                         $"pty {pty.SlavePath}",
-                        _ => new ValueTask<ITransport>(new Pty.TtyTransport($"pty {pty.SlavePath}", pty.MasterFd, ownsFd: false, PtyStallTimeout, PtyWriteTimeout)),
+                        _ => new ValueTask<ITransport>(new Pty.TtyTransport($"pty {pty.SlavePath}", pty.MasterFd, PtyStallTimeout, PtyWriteTimeout)),
                         first: null));
                     break;
                 case SerialSimEndpoint serial:

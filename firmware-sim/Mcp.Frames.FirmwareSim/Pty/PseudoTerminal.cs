@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using System.Text;
+using Mcp.Frames.Serial.Native;
 
 namespace Mcp.Frames.FirmwareSim.Pty;
 
@@ -12,7 +14,7 @@ namespace Mcp.Frames.FirmwareSim.Pty;
 /// discipline stays raw whoever opens the slave, and the master does not see a hang-up each time a client closes it,
 /// so clients can come and go while the device keeps running. Linux only.
 /// </remarks>
-internal sealed unsafe class PseudoTerminal : IDisposable
+internal sealed unsafe partial class PseudoTerminal : IDisposable
 {
     private int _master;
     private int _slave;
@@ -44,7 +46,7 @@ internal sealed unsafe class PseudoTerminal : IDisposable
             throw new PlatformNotSupportedException("--pty needs Linux (posix_openpt); use socat to make a pty pair elsewhere.");
         }
 
-        int master = LibC.PosixOpenPt(LibC.ORdWr | LibC.ONoCtty | LibC.OCloExec);
+        int master = PosixOpenPt(LibC.ORdWr | LibC.ONoCtty | LibC.OCloExec);
         if (master < 0)
         {
             throw new IOException($"posix_openpt failed: {LibC.LastError()}");
@@ -53,13 +55,13 @@ internal sealed unsafe class PseudoTerminal : IDisposable
         int slave = -1;
         try
         {
-            if (LibC.GrantPt(master) != 0 || LibC.UnlockPt(master) != 0)
+            if (GrantPt(master) != 0 || UnlockPt(master) != 0)
             {
                 throw new IOException($"grantpt/unlockpt failed: {LibC.LastError()}");
             }
 
             byte* name = stackalloc byte[256];
-            int error = LibC.PtsNameR(master, name, 256);
+            int error = PtsNameR(master, name, 256);
             if (error != 0)
             {
                 throw new IOException($"ptsname_r failed (error {error})");
@@ -108,6 +110,19 @@ internal sealed unsafe class PseudoTerminal : IDisposable
             _ = LibC.Close(master);
         }
     }
+
+    // Making a pseudo-terminal is the simulator's alone; the calls shared with the serial transport are in LibC.
+    [LibraryImport("libc", EntryPoint = "posix_openpt", SetLastError = true)]
+    private static partial int PosixOpenPt(int flags);
+
+    [LibraryImport("libc", EntryPoint = "grantpt", SetLastError = true)]
+    private static partial int GrantPt(int fd);
+
+    [LibraryImport("libc", EntryPoint = "unlockpt", SetLastError = true)]
+    private static partial int UnlockPt(int fd);
+
+    [LibraryImport("libc", EntryPoint = "ptsname_r", SetLastError = true)]
+    private static partial int PtsNameR(int fd, byte* buffer, nuint length);
 
     private static int IndexOfNul(byte* text)
     {
