@@ -22,18 +22,23 @@ internal static class FrameTraffic
         }
     }
 
-    /// <summary>Writes <paramref name="count"/> numbered frames, flushing every <paramref name="framesPerFlush"/>.</summary>
-    public static async Task WriteAsync(PipeWriter output, int count, int payloadLength = 256, byte stream = 0, int framesPerFlush = 16, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes <paramref name="count"/> numbered frames from number <paramref name="first"/> on, flushing every
+    /// <paramref name="framesPerFlush"/>.
+    /// </summary>
+    public static async Task WriteAsync(PipeWriter output, int count, int payloadLength = 256, byte stream = 0, int framesPerFlush = 16, CancellationToken cancellationToken = default, int first = 0)
     {
-        for (int sequence = 0; sequence < count; sequence++)
+        for (int written = 0; written < count; written++)
         {
-            Append(output, sequence, payloadLength, stream);
-            if ((sequence + 1) % framesPerFlush == 0 || sequence == count - 1)
+            Append(output, first + written, payloadLength, stream);
+            if ((written + 1) % framesPerFlush == 0 || written == count - 1)
             {
                 FlushResult flushed = await output.FlushAsync(cancellationToken);
-                if (flushed.IsCompleted)
+
+                // After the last frame the reader may already have taken everything and completed: that is success.
+                if (flushed.IsCompleted && written + 1 < count)
                 {
-                    throw new InvalidOperationException($"the reader stopped after {sequence + 1} of {count} frames");
+                    throw new InvalidOperationException($"the reader stopped after {written + 1} of {count} frames");
                 }
             }
         }

@@ -22,6 +22,8 @@ public class SerialTransportOptionsTests : TransportTest
         yield return Case("WriteTimeout", o => o.WriteTimeout = TimeSpan.FromMilliseconds(-5));
         yield return Case("DisposeTimeout", o => o.DisposeTimeout = TimeSpan.Zero);
         yield return Case("StallTimeout", o => o.StallTimeout = TimeSpan.Zero);
+        yield return Case("Backend", o => o.Backend = (SerialBackend)7);
+        yield return Case("Backend", o => { o.Backend = SerialBackend.NativeTty; o.BaudRate = 250000; });
 
         static TestCaseData Case(string option, Action<SerialTransportOptions> spoil) => new TestCaseData(option, spoil).SetArgDisplayNames(option);
     }
@@ -78,11 +80,38 @@ public class SerialTransportOptionsTests : TransportTest
     [Test]
     public void The_connector_keeps_its_own_copy()
     {
-        var options = new SerialTransportOptions { PortName = "/dev/ttyUSB0" };
+        var options = new SerialTransportOptions { PortName = "/dev/ttyUSB0", Backend = SerialBackend.SystemIoPorts };
         var connector = new SerialTransportConnector(options);
         options.BaudRate = 0;
+        options.Backend = SerialBackend.NativeTty;
 
         Assert.That(connector.Options.BaudRate, Is.EqualTo(115200));
+        Assert.That(connector.Options.Backend, Is.EqualTo(SerialBackend.SystemIoPorts));
         Assert.That(connector.Name, Is.EqualTo("serial /dev/ttyUSB0"));
+    }
+
+    [Test]
+    public void A_native_backend_at_a_non_standard_rate_is_refused_naming_the_option_and_the_rate()
+    {
+        var options = new SerialTransportOptions { PortName = "/dev/ttyUSB0", Backend = SerialBackend.NativeTty, BaudRate = 250000 };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+        Assert.That(error!.ParamName, Is.EqualTo("Backend"));
+        Assert.That(error.Message, Does.StartWith(OperatingSystem.IsLinux()
+            ? "SerialTransportOptions.Backend NativeTty cannot run at BaudRate 250000: termios has a speed constant only for the standard rates (50, 75, 110,"
+            : "SerialTransportOptions.Backend NativeTty needs Linux"));
+    }
+
+    [TestCase(SerialBackend.Auto, 115200, true, TestName = "Auto at 115200: native on Linux")]
+    [TestCase(SerialBackend.Auto, 4000000, true, TestName = "Auto at 4000000: native on Linux")]
+    [TestCase(SerialBackend.Auto, 250000, false, TestName = "Auto at 250000: System.IO.Ports (no B250000)")]
+    [TestCase(SerialBackend.SystemIoPorts, 115200, false, TestName = "SystemIoPorts stays")]
+    [TestCase(SerialBackend.NativeTty, 9600, true, TestName = "NativeTty stays")]
+    public void The_effective_backend_follows_the_platform_and_the_rate(SerialBackend backend, int baud, bool nativeOnLinux)
+    {
+        var options = new SerialTransportOptions { PortName = "/dev/ttyUSB0", Backend = backend, BaudRate = baud };
+        SerialBackend expected = nativeOnLinux && OperatingSystem.IsLinux() ? SerialBackend.NativeTty : SerialBackend.SystemIoPorts;
+        Assert.That(options.EffectiveBackend, Is.EqualTo(expected));
+        Assert.That(new SerialTransportOptions().Backend, Is.EqualTo(SerialBackend.Auto), "the default");
     }
 }

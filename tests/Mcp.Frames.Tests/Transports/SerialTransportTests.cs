@@ -7,30 +7,23 @@ using NUnit.Framework;
 namespace Mcp.Frames.Tests.Transports;
 
 /// <summary>
-/// The serial transport over real kernel ttys: a socat pseudo-terminal pair. A pty ignores the baud rate, so these
-/// tests prove the I/O loops, framing and hang-up handling, not line timing.
+/// The serial transport over real kernel ttys: a socat pseudo-terminal pair, once per backend. A pty ignores the baud
+/// rate, so these tests prove the I/O loops, framing and hang-up handling, not line timing.
 /// </summary>
-[TestFixture]
+[TestFixture(SerialBackend.SystemIoPorts)]
+[TestFixture(SerialBackend.NativeTty)]
 [NonParallelizable]
 [CancelAfter(120_000)]
-public class SerialTransportTests : TransportTest
+public class SerialTransportTests(SerialBackend backend) : PtyTransportTest
 {
-    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
-    private SocatPty _pty = null!;
-
-    [SetUp]
-    public async Task StartPty() => _pty = await SocatPty.StartAsync();
-
-    [TearDown]
-    public async Task StopPty() => await _pty.DisposeAsync();
-
     [Test]
     public async Task Frames_flow_both_ways_between_two_serial_transports()
     {
-        await using ITransport a = await Connector(_pty.A).ConnectAsync().AsTask().WaitAsync(Limit);
-        await using ITransport b = await Connector(_pty.B).ConnectAsync().AsTask().WaitAsync(Limit);
+        await using ITransport a = await Connector(Pty.A).ConnectAsync().AsTask().WaitAsync(Limit);
+        await using ITransport b = await Connector(Pty.B).ConnectAsync().AsTask().WaitAsync(Limit);
 
-        Assert.That(a.Name, Is.EqualTo($"serial {_pty.A}"));
+        Assert.That(a.Name, Is.EqualTo($"serial {Pty.A}"));
+        Assert.That(((SerialTransport)a).Backend, Is.EqualTo(backend));
         Assert.That(a.StallTimeout, Is.EqualTo(TimeSpan.FromMilliseconds(50)), "115200 8N1: 40 characters take 3.5 ms, so the 50 ms floor applies");
 
         Task<FrameCheck> atB = FrameTraffic.ReadAsync(b.Input, 200, stream: 1);
@@ -45,8 +38,8 @@ public class SerialTransportTests : TransportTest
     {
         const int Payload = 256;
         int frames = (1024 * 1024 / (Payload + 5)) + 1; // just over 1 MiB on the wire
-        await using ITransport sender = await Connector(_pty.A).ConnectAsync().AsTask().WaitAsync(Limit);
-        await using ITransport receiver = await Connector(_pty.B).ConnectAsync().AsTask().WaitAsync(Limit);
+        await using ITransport sender = await Connector(Pty.A).ConnectAsync().AsTask().WaitAsync(Limit);
+        await using ITransport receiver = await Connector(Pty.B).ConnectAsync().AsTask().WaitAsync(Limit);
 
         Task<FrameCheck> received = FrameTraffic.ReadAsync(receiver.Input, frames, Payload, stream: 9);
         await FrameTraffic.WriteAsync(sender.Output, frames, Payload, stream: 9, framesPerFlush: 32).WaitAsync(Limit);
@@ -59,8 +52,8 @@ public class SerialTransportTests : TransportTest
     [Test]
     public async Task A_serial_transport_talks_to_a_plain_file_stream_on_the_other_end()
     {
-        await using ITransport a = await Connector(_pty.A).ConnectAsync().AsTask().WaitAsync(Limit);
-        await using var b = new FileStream(_pty.B, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0);
+        await using ITransport a = await Connector(Pty.A).ConnectAsync().AsTask().WaitAsync(Limit);
+        await using var b = new FileStream(Pty.B, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0);
 
         // a → b: frames from the transport read back raw from the tty.
         Task<FrameCheck> atB = FrameTraffic.ReadAsync(PipeReader.Create(b), 50, stream: 3);
@@ -71,16 +64,16 @@ public class SerialTransportTests : TransportTest
     [Test]
     public async Task A_hang_up_is_detected_within_a_second()
     {
-        await using ITransport a = await Connector(_pty.A).ConnectAsync().AsTask().WaitAsync(Limit);
+        await using ITransport a = await Connector(Pty.A).ConnectAsync().AsTask().WaitAsync(Limit);
         ValueTask<ReadResult> pending = a.Input.ReadAsync();
 
         var clock = Stopwatch.StartNew();
-        await _pty.KillAsync();
+        await Pty.KillAsync();
         var error = Assert.ThrowsAsync<TransportException>(async () => await pending.AsTask().WaitAsync(Limit));
         TimeSpan detected = clock.Elapsed;
 
         Assert.That(detected, Is.LessThan(TimeSpan.FromSeconds(1)), "hang-up seen after " + detected);
-        Assert.That(error!.Message, Does.StartWith($"serial {_pty.A}: link down while receiving: "));
+        Assert.That(error!.Message, Does.StartWith($"serial {Pty.A}: link down while receiving: "));
         Assert.That(error.Message, Does.Contain("hang-up"));
 
         // The sending side learns the same reason.
@@ -96,17 +89,17 @@ public class SerialTransportTests : TransportTest
     [Test]
     public async Task The_port_can_be_opened_again_when_the_pty_comes_back()
     {
-        SerialTransportConnector connector = Connector(_pty.A);
+        SerialTransportConnector connector = Connector(Pty.A);
         ITransport first = await connector.ConnectAsync().AsTask().WaitAsync(Limit);
         ValueTask<ReadResult> pending = first.Input.ReadAsync();
-        await _pty.KillAsync();
+        await Pty.KillAsync();
         Assert.ThrowsAsync<TransportException>(async () => await pending.AsTask().WaitAsync(Limit));
         await first.DisposeAsync().AsTask().WaitAsync(Limit);
 
-        await _pty.RestartAsync();
+        await Pty.RestartAsync();
 
         await using ITransport again = await connector.ConnectAsync().AsTask().WaitAsync(Limit);
-        await using ITransport peer = await Connector(_pty.B).ConnectAsync().AsTask().WaitAsync(Limit);
+        await using ITransport peer = await Connector(Pty.B).ConnectAsync().AsTask().WaitAsync(Limit);
         Task<FrameCheck> atPeer = FrameTraffic.ReadAsync(peer.Input, 100, stream: 4);
         Task<FrameCheck> atAgain = FrameTraffic.ReadAsync(again.Input, 100, stream: 5);
         await Task.WhenAll(FrameTraffic.WriteAsync(again.Output, 100, stream: 4), FrameTraffic.WriteAsync(peer.Output, 100, stream: 5)).WaitAsync(Limit);
@@ -118,10 +111,10 @@ public class SerialTransportTests : TransportTest
     public async Task Dtr_and_rts_failures_on_a_pty_are_not_fatal()
     {
         var log = new CapturingLogger<SerialTransportConnector>();
-        var connector = new SerialTransportConnector(new SerialTransportOptions { PortName = _pty.A, DtrEnable = true, RtsEnable = true }, log);
+        var connector = new SerialTransportConnector(new SerialTransportOptions { PortName = Pty.A, DtrEnable = true, RtsEnable = true, Backend = backend }, log);
 
         await using ITransport a = await connector.ConnectAsync().AsTask().WaitAsync(Limit);
-        await using ITransport b = await Connector(_pty.B).ConnectAsync().AsTask().WaitAsync(Limit);
+        await using ITransport b = await Connector(Pty.B).ConnectAsync().AsTask().WaitAsync(Limit);
 
         Assert.That(log.Entries.Select(e => e.Message), Has.Some.Contains("could not set DTR"));
         Task<FrameCheck> atB = FrameTraffic.ReadAsync(b.Input, 10);
@@ -132,18 +125,50 @@ public class SerialTransportTests : TransportTest
     [Test]
     public async Task Silence_beyond_the_read_timeout_reports_the_link_down()
     {
-        var options = new SerialTransportOptions { PortName = _pty.A, ReadTimeout = TimeSpan.FromMilliseconds(200) };
+        var options = new SerialTransportOptions { PortName = Pty.A, ReadTimeout = TimeSpan.FromMilliseconds(200), Backend = backend };
         await using ITransport a = await new SerialTransportConnector(options).ConnectAsync().AsTask().WaitAsync(Limit);
 
         var error = Assert.ThrowsAsync<TransportException>(async () => await TcpTransportTests.ReadToEndAsync(a.Input).WaitAsync(Limit));
-        Assert.That(error!.Message, Is.EqualTo($"serial {_pty.A}: link down while receiving: no data for 200 ms (ReadTimeout)"));
+        Assert.That(error!.Message, Is.EqualTo($"serial {Pty.A}: link down while receiving: no data for 200 ms (ReadTimeout)"));
+    }
+
+    [Test]
+    public async Task Bytes_arriving_keep_a_link_with_a_read_timeout_up()
+    {
+        var options = new SerialTransportOptions { PortName = Pty.A, ReadTimeout = TimeSpan.FromMilliseconds(300), Backend = backend };
+        await using ITransport a = await new SerialTransportConnector(options).ConnectAsync().AsTask().WaitAsync(Limit);
+        await using ITransport b = await Connector(Pty.B).ConnectAsync().AsTask().WaitAsync(Limit);
+
+        // A frame every 100 ms for a second: never 300 ms of silence, so the link must stay up throughout.
+        Task<FrameCheck> atA = FrameTraffic.ReadAsync(a.Input, 10, stream: 6);
+        for (int i = 0; i < 10; i++)
+        {
+            await Task.Delay(100);
+            await FrameTraffic.WriteAsync(b.Output, 1, stream: 6, first: i);
+        }
+
+        TcpTransportTests.AssertClean(await atA.WaitAsync(Limit), 10);
+    }
+
+    [Test]
+    public async Task A_write_nobody_reads_ends_the_link_after_the_write_timeout()
+    {
+        var options = new SerialTransportOptions { PortName = Pty.A, WriteTimeout = TimeSpan.FromMilliseconds(300), Backend = backend };
+        await using ITransport a = await new SerialTransportConnector(options).ConnectAsync().AsTask().WaitAsync(Limit);
+
+        // Nobody reads b: once its buffers are full socat stops reading a, and then a's buffers fill (about 150 KB).
+        var error = Assert.ThrowsAsync<TransportException>(async () => await FrameTraffic.WriteAsync(a.Output, 40_000, framesPerFlush: 64).WaitAsync(Limit));
+        Assert.That(error!.Message, Does.StartWith($"serial {Pty.A}: link down while sending: ").And.Contain("300 ms (WriteTimeout)"));
+
+        var readError = Assert.ThrowsAsync<TransportException>(async () => await TcpTransportTests.ReadToEndAsync(a.Input).WaitAsync(Limit));
+        Assert.That(readError!.Message, Is.EqualTo(error.Message), "the receiving side reports the same failure");
     }
 
     [Test]
     public async Task Disposing_sends_what_was_written_then_closes_quickly()
     {
-        ITransport a = await Connector(_pty.A).ConnectAsync().AsTask().WaitAsync(Limit);
-        await using ITransport b = await Connector(_pty.B).ConnectAsync().AsTask().WaitAsync(Limit);
+        ITransport a = await Connector(Pty.A).ConnectAsync().AsTask().WaitAsync(Limit);
+        await using ITransport b = await Connector(Pty.B).ConnectAsync().AsTask().WaitAsync(Limit);
         Task<FrameCheck> atB = FrameTraffic.ReadAsync(b.Input, 40);
 
         await FrameTraffic.WriteAsync(a.Output, 40);
@@ -155,12 +180,35 @@ public class SerialTransportTests : TransportTest
     }
 
     [Test]
+    public async Task Bytes_still_on_their_way_when_the_transport_is_disposed_arrive()
+    {
+        // With socat stopped, what a writes stays in a's pty until socat passes it on. Disposing a must leave those
+        // bytes there: a TCOFLUSH at close would drop them.
+        ITransport a = await Connector(Pty.A).ConnectAsync().AsTask().WaitAsync(Limit);
+        await using ITransport b = await Connector(Pty.B).ConnectAsync().AsTask().WaitAsync(Limit);
+        Task<FrameCheck> atB = FrameTraffic.ReadAsync(b.Input, 30);
+
+        await Pty.PauseAsync();
+        try
+        {
+            await FrameTraffic.WriteAsync(a.Output, 30);
+            await a.DisposeAsync().AsTask().WaitAsync(Limit);
+        }
+        finally
+        {
+            await Pty.ResumeAsync();
+        }
+
+        TcpTransportTests.AssertClean(await atB.WaitAsync(Limit), 30);
+    }
+
+    [Test]
     public void Opening_a_missing_port_fails_with_a_message_naming_it()
     {
-        string missing = Path.Combine(_pty.Directory, "no-such-tty");
+        string missing = Path.Combine(Pty.Directory, "no-such-tty");
         var error = Assert.ThrowsAsync<TransportException>(async () => await Connector(missing).ConnectAsync());
         Assert.That(error!.Message, Does.StartWith($"serial {missing}: cannot open: "));
     }
 
-    private static SerialTransportConnector Connector(string port) => new(new SerialTransportOptions { PortName = port });
+    private SerialTransportConnector Connector(string port) => new(new SerialTransportOptions { PortName = port, Backend = backend });
 }

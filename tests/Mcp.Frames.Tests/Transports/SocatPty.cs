@@ -79,6 +79,12 @@ internal sealed class SocatPty : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops socat (SIGSTOP): bytes written to one end wait in its pty instead of moving on to the other.</summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>Lets a paused socat go on (SIGCONT).</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
     /// <summary>Kills socat (SIGKILL): both pseudo-terminals hang up.</summary>
     public async Task KillAsync()
     {
@@ -114,6 +120,14 @@ internal sealed class SocatPty : IAsyncDisposable
         catch (IOException)
         {
         }
+    }
+
+    private async Task SignalAsync(string signal)
+    {
+        Process socat = _process ?? throw new InvalidOperationException("socat is not running");
+        using Process kill = Process.Start("kill", [signal, socat.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(kill.ExitCode, Is.Zero, $"kill {signal} {socat.Id}");
     }
 
     private static string? FindSocat() =>
