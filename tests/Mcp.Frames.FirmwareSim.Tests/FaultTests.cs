@@ -114,7 +114,7 @@ public sealed class FaultTests
     [Test]
     public async Task Delay_holds_frames_back_on_the_device_clock()
     {
-        var clock = new ArmedClock();
+        var clock = new TestClock();
         await using var harness = new FaultHarness(new FaultSettings { Outbound = new LinkFaults { Delay = TimeSpan.FromMilliseconds(100) } }, clock);
         byte[] frame = FaultHarness.Frames(1)[0];
 
@@ -132,7 +132,7 @@ public sealed class FaultTests
     [Test]
     public async Task Chunking_splits_writes_with_gaps_on_the_device_clock()
     {
-        var clock = new ArmedClock();
+        var clock = new TestClock();
         TimeSpan gap = TimeSpan.FromMilliseconds(10);
         await using var harness = new FaultHarness(new FaultSettings { Outbound = new LinkFaults { ChunkBytes = 2, ChunkGap = gap } }, clock);
         byte[] frame = FrameWriter.ToArray(0x82, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
@@ -217,7 +217,7 @@ public sealed class FaultTests
     [Test]
     public async Task Silence_drops_everything_for_a_while_on_the_device_clock()
     {
-        var clock = new ArmedClock();
+        var clock = new TestClock();
         await using SimHost host = await SimHosts.StartAsync(LinkKind.InMemory, clock).Within();
         await using SimClient client = SimClient.Start(host.ConnectInMemory());
         var once = new RequestOptions { Timeout = TimeSpan.FromMilliseconds(200), MaxRetries = 0 };
@@ -245,7 +245,7 @@ public sealed class FaultTests
     [Test]
     public async Task Slow_answers_wait_on_the_device_clock()
     {
-        var clock = new ArmedClock();
+        var clock = new TestClock();
         await using SimHost host = await SimHosts.StartAsync(LinkKind.InMemory, clock, configure: o => o.Faults = new FaultSettings { Slow = TimeSpan.FromMilliseconds(500) }).Within();
         await using SimClient client = SimClient.Start(host.ConnectInMemory());
 

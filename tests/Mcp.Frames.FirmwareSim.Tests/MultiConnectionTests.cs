@@ -13,14 +13,14 @@ public sealed class MultiConnectionTests
 {
     private FakeTimeProvider _clock = null!;
     private SimHost _host = null!;
-    private ErrorLog _log = null!;
+    private LogCollector _log = null!;
     private readonly List<SimClient> _clients = [];
 
     [SetUp]
     public async Task SetUp()
     {
         _clock = SimHosts.NewClock();
-        _log = new ErrorLog();
+        _log = DeviceLog.WarningsAndErrors();
         _host = await SimHosts.StartAsync(LinkKind.Tcp, _clock, configure: o => o.LoggerFactory = _log).Within();
         for (int i = 0; i < 3; i++)
         {
@@ -39,7 +39,7 @@ public sealed class MultiConnectionTests
         _clients.Clear();
         await _host.DisposeAsync().Within();
         _log.Dispose();
-        Assert.That(_log.Entries, Is.Empty, "the device logged no warning or error");
+        Assert.That(_log.Lines(), Is.Empty, "the device logged no warning or error");
     }
 
     [Test]

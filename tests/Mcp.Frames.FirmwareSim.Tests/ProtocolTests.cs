@@ -19,14 +19,14 @@ public sealed class ProtocolTests(LinkKind kind)
 {
     private FakeTimeProvider _clock = null!;
     private SimHost _host = null!;
-    private ErrorLog _log = null!;
+    private LogCollector _log = null!;
     private SimClient _client = null!;
 
     [SetUp]
     public async Task SetUp()
     {
         _clock = SimHosts.NewClock();
-        _log = new ErrorLog();
+        _log = DeviceLog.WarningsAndErrors();
         _host = await SimHosts.StartAsync(kind, _clock, configure: o => o.LoggerFactory = _log).Within();
         _client = await SimClient.ConnectAsync(_host, kind);
     }
@@ -37,7 +37,7 @@ public sealed class ProtocolTests(LinkKind kind)
         await _client.DisposeAsync();
         await _host.DisposeAsync().Within();
         _log.Dispose();
-        Assert.That(_log.Entries, Is.Empty, "the device logged no warning or error");
+        Assert.That(_log.Lines(), Is.Empty, "the device logged no warning or error");
     }
 
     [Test]

@@ -29,7 +29,7 @@ public class FaultyLinkTests : ConnectionTestBase
             MaxChunk = 7,
             Yield = 0.2,
         };
-        FaultyDuplexPipe link = TrackAsync(new FaultyDuplexPipe(seed, faults, faults));
+        FaultyDuplexPipe link = Track(new FaultyDuplexPipe(seed, faults, faults));
         FrameConnection gateway = Track(new FrameConnection(link.A, options: Options("gw", o =>
         {
             o.RequestTimeout = Timeout;

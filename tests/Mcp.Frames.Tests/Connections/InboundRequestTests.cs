@@ -199,7 +199,7 @@ public class InboundRequestTests : ConnectionTestBase
     private (RawPeer Gateway, FrameConnection Device, TestDuplexPipe DeviceEnd) CreateWithRawGateway(Action<FrameConnectionOptions>? device = null)
     {
         (TestDuplexPipe gatewayEnd, TestDuplexPipe deviceEnd) = TestDuplexPipe.CreatePair();
-        RawPeer gateway = TrackAsync(new RawPeer(gatewayEnd));
+        RawPeer gateway = Track(new RawPeer(gatewayEnd));
         FrameConnection connection = Track(new FrameConnection(deviceEnd, options: Options("dev", device)));
         connection.Start();
         return (gateway, connection, deviceEnd);

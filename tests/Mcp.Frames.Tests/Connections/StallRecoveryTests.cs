@@ -15,7 +15,7 @@ public class StallRecoveryTests : ConnectionTestBase
     public async Task A_frame_with_a_lost_byte_stalls_and_the_good_request_after_it_is_answered_once_the_stall_timeout_passes()
     {
         (TestDuplexPipe gatewayEnd, TestDuplexPipe deviceEnd) = TestDuplexPipe.CreatePair();
-        RawPeer gateway = TrackAsync(new RawPeer(gatewayEnd));
+        RawPeer gateway = Track(new RawPeer(gatewayEnd));
         FrameConnection device = Track(new FrameConnection(deviceEnd, options: Options("dev", o => o.StallTimeout = Stall)));
         device.Start();
 
@@ -48,7 +48,7 @@ public class StallRecoveryTests : ConnectionTestBase
     public async Task Without_a_stall_timeout_the_good_request_stays_hidden()
     {
         (TestDuplexPipe gatewayEnd, TestDuplexPipe deviceEnd) = TestDuplexPipe.CreatePair();
-        RawPeer gateway = TrackAsync(new RawPeer(gatewayEnd));
+        RawPeer gateway = Track(new RawPeer(gatewayEnd));
         FrameConnection device = Track(new FrameConnection(deviceEnd, options: Options("dev")));
         device.Start();
         byte[] broken = FrameWriter.ToArray(McpCommand.Ping, [1, 0xAA, 0xBB]);
@@ -67,7 +67,7 @@ public class StallRecoveryTests : ConnectionTestBase
     public async Task The_requester_side_recovers_too_a_broken_answer_then_a_good_one()
     {
         (TestDuplexPipe gatewayEnd, TestDuplexPipe deviceEnd) = TestDuplexPipe.CreatePair();
-        RawPeer device = TrackAsync(new RawPeer(deviceEnd));
+        RawPeer device = Track(new RawPeer(deviceEnd));
         FrameConnection gateway = Track(new FrameConnection(gatewayEnd, options: Options("gw", o =>
         {
             o.StallTimeout = Stall;

@@ -14,7 +14,7 @@ public class SystemClockTests : ConnectionTestBase
     public async Task Timeouts_on_the_system_clock_always_fire_even_when_the_timer_is_a_little_early()
     {
         (TestDuplexPipe a, TestDuplexPipe b) = TestDuplexPipe.CreatePair();
-        RawPeer silent = TrackAsync(new RawPeer(b));
+        RawPeer silent = Track(new RawPeer(b));
         FrameConnection gateway = Track(new FrameConnection(a, options: new FrameConnectionOptions
         {
             Name = "gw",

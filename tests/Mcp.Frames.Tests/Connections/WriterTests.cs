@@ -180,7 +180,7 @@ public class WriterTests : ConnectionTestBase
     {
         (TestDuplexPipe a, TestDuplexPipe b) = TestDuplexPipe.CreatePair();
         var output = new GatedPipeWriter(a.Output);
-        RawPeer device = TrackAsync(new RawPeer(b));
+        RawPeer device = Track(new RawPeer(b));
         FrameConnection gateway = Track(new FrameConnection(new TestDuplexPipe(a.Input, output), options: Options("gw", configure)));
         gateway.Start();
         return (gateway, device, output);

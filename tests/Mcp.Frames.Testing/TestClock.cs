@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 
-namespace Mcp.Frames.Tests.Support;
+namespace Mcp.Frames.Testing;
 
 /// <summary>
 /// A <see cref="FakeTimeProvider"/> that also tells a test when a timer is armed, so that a test can wait until the
@@ -32,7 +32,10 @@ public sealed class TestClock : FakeTimeProvider
         }
     }
 
-    /// <summary>Completes once timers were armed with exactly <paramref name="due"/> at least <paramref name="count"/> times in total.</summary>
+    /// <summary>
+    /// Completes once timers were armed with exactly <paramref name="due"/> at least <paramref name="count"/> times in
+    /// total; fails with a <see cref="TimeoutException"/> if that has not happened within 10 s.
+    /// </summary>
     public Task WaitForArmedAsync(TimeSpan due, int count = 1)
     {
         lock (_lock)
@@ -44,7 +47,7 @@ public sealed class TestClock : FakeTimeProvider
 
             var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _waiters.Add((due, count, signal));
-            return signal.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            return signal.Task.WaitAsync(Limits.Wait);
         }
     }
 
