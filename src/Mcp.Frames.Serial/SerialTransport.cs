@@ -21,6 +21,11 @@ namespace Mcp.Frames.Serial;
 /// <see cref="SerialTransportOptions.WriteTimeout"/>; no <c>DataReceived</c> event.
 /// </para>
 /// <para>
+/// With <see cref="SerialBackend.NativeTty"/>, code that awaits <see cref="Input"/> resumes on the transport's reader
+/// thread (no thread-pool hop per read) and must not block there; <c>FrameConnection</c> and <c>FrameReader</c> never
+/// do. With <see cref="SerialBackend.SystemIoPorts"/> it resumes on the thread pool.
+/// </para>
+/// <para>
 /// A hang-up or unplug (the port reports end of stream, an I/O error or that it was closed), a write timeout, or
 /// silence beyond <see cref="SerialTransportOptions.ReadTimeout"/> ends <see cref="Input"/> with a
 /// <see cref="TransportException"/> that says which; the writer's next flush throws the same exception. Dispose the

@@ -21,77 +21,76 @@ internal sealed partial class TtyPump
         {
             long silenceDeadline = SilenceDeadline();
             LibC.PollFd* fds = stackalloc LibC.PollFd[2];
+            bool readAgain = false; // the last read returned bytes: read again before polling, more may be there
+            int unflushed = 0;
+            short events = 0;
             while (true)
             {
-                int timeoutMs = -1;
-                if (silenceDeadline != long.MaxValue)
+                if (readAgain)
                 {
-                    long left = silenceDeadline - Environment.TickCount64;
-                    if (left <= 0)
+                    if (Stopping)
                     {
-                        error = Fail($"no data for {_settings.ReadTimeout.TotalMilliseconds:0} ms (ReadTimeout)", receiving: true);
-                        break;
+                        break; // bytes keep coming, so the wake pipe is not polled: look at the flag
+                    }
+                }
+                else
+                {
+                    if (unflushed > 0)
+                    {
+                        // Nothing more to read right now: hand what was read on, one hand-over for many reads.
+                        unflushed = 0;
+                        if (!Flush(writer))
+                        {
+                            break; // the user completed Input, or disposal cancelled the flush
+                        }
+
+                        silenceDeadline = SilenceDeadline(); // time spent waiting for the user is not silence
                     }
 
-                    timeoutMs = (int)Math.Min(left, int.MaxValue);
-                }
-
-                fds[0] = new LibC.PollFd { Fd = _fd, Events = LibC.PollIn };
-                fds[1] = new LibC.PollFd { Fd = _wakeRead, Events = LibC.PollIn };
-                int ready = LibC.Poll(fds, 2, timeoutMs);
-                if (ready < 0)
-                {
-                    if (LibC.LastErrno() == LibC.EIntr)
+                    Wait wait = WaitForInput(fds, silenceDeadline, out events, out error);
+                    if (wait == Wait.Again)
                     {
                         continue;
                     }
 
-                    error = Fail($"poll failed: {LibC.LastError()}", receiving: true);
-                    break;
-                }
-
-                if (fds[1].REvents != 0 || Stopping)
-                {
-                    break; // stopping: a local close, or the other direction failed
-                }
-
-                short events = fds[0].REvents;
-                if (events == 0)
-                {
-                    continue; // the silence deadline passed; checked at the top
-                }
-
-                if ((events & LibC.PollNval) != 0)
-                {
-                    error = Fail("the port's descriptor was closed under the transport", receiving: true);
-                    break;
+                    if (wait == Wait.Stop)
+                    {
+                        break;
+                    }
                 }
 
                 // Read even when the tty reports a hang-up: bytes that arrived before it are still delivered, and the
                 // read that finds nothing more returns 0 or EIO.
                 Memory<byte> memory = writer.GetMemory(MinReadRoom);
-                int room = Math.Min(memory.Length, MaxRead);
                 nint received;
                 fixed (byte* buffer = memory.Span)
                 {
-                    received = LibC.Read(_fd, buffer, room);
+                    received = LibC.Read(_fd, buffer, Math.Min(memory.Length, MaxRead));
                 }
 
                 if (received > 0)
                 {
                     writer.Advance((int)received);
-                    if (!Flush(writer))
+                    unflushed += (int)received;
+                    silenceDeadline = SilenceDeadline();
+                    readAgain = true;
+                    events = 0;
+                    if (unflushed >= FlushThreshold)
                     {
-                        break; // the user completed Input, or disposal cancelled the flush
+                        unflushed = 0;
+                        if (!Flush(writer))
+                        {
+                            break;
+                        }
                     }
 
-                    silenceDeadline = SilenceDeadline(); // time spent waiting for the user is not silence
                     continue;
                 }
 
                 int errno = received < 0 ? LibC.LastErrno() : 0;
                 if (received < 0 && errno is LibC.EAgain or LibC.EIntr && (events & (LibC.PollHup | LibC.PollErr)) == 0)
                 {
+                    readAgain = false; // drained: poll
                     continue;
                 }
 
@@ -107,7 +106,8 @@ internal sealed partial class TtyPump
         }
         finally
         {
-            // Woken because the writer thread failed: Input ends with that failure too.
+            // Woken because the writer thread failed: Input ends with that failure too. Bytes read but not yet handed
+            // on are committed by Complete, ahead of the end.
             error = Failure ?? error;
             if (error is not null)
             {
@@ -120,6 +120,69 @@ internal sealed partial class TtyPump
         }
     }
 
+    private enum Wait
+    {
+        /// <summary>The tty has something: bytes, a hang-up or an error.</summary>
+        Read,
+
+        /// <summary>Nothing happened (an interrupted call): wait again.</summary>
+        Again,
+
+        /// <summary>Stopping, or the link failed (the failure is in the out parameter).</summary>
+        Stop,
+    }
+
+    /// <summary>
+    /// Waits in <c>poll</c> for the tty or the wake pipe, with no timeout unless a silence deadline is set.
+    /// </summary>
+    private unsafe Wait WaitForInput(LibC.PollFd* fds, long silenceDeadline, out short events, out TransportException? error)
+    {
+        events = 0;
+        error = null;
+        int timeoutMs = -1;
+        if (silenceDeadline != long.MaxValue)
+        {
+            long left = silenceDeadline - Environment.TickCount64;
+            if (left <= 0)
+            {
+                error = Fail($"no data for {_settings.ReadTimeout.TotalMilliseconds:0} ms (ReadTimeout)", receiving: true);
+                return Wait.Stop;
+            }
+
+            timeoutMs = (int)Math.Min(left, int.MaxValue);
+        }
+
+        fds[0] = new LibC.PollFd { Fd = _fd, Events = LibC.PollIn };
+        fds[1] = new LibC.PollFd { Fd = _wakeRead, Events = LibC.PollIn };
+        if (LibC.Poll(fds, 2, timeoutMs) < 0)
+        {
+            if (LibC.LastErrno() == LibC.EIntr)
+            {
+                return Wait.Again;
+            }
+
+            error = Fail($"poll failed: {LibC.LastError()}", receiving: true);
+            return Wait.Stop;
+        }
+
+        if (fds[1].REvents != 0 || Stopping)
+        {
+            return Wait.Stop; // a local close, or the other direction failed
+        }
+
+        events = fds[0].REvents;
+        if ((events & LibC.PollNval) != 0)
+        {
+            error = Fail("the port's descriptor was closed under the transport", receiving: true);
+            return Wait.Stop;
+        }
+
+        return events == 0 ? Wait.Again : Wait.Read; // no events: the silence deadline passed, checked on the next turn
+    }
+
+    /// <summary>Bytes read in a row (without the tty running dry) after which they are handed on anyway.</summary>
+    private const int FlushThreshold = 64 * 1024;
+
     /// <summary>What the link reports when the tty hangs up.</summary>
     private const string HangUp = "hang-up: the device was unplugged or the other end closed the line";
 
@@ -128,10 +191,9 @@ internal sealed partial class TtyPump
         : Environment.TickCount64 + (long)Math.Ceiling(_settings.ReadTimeout.TotalMilliseconds);
 
     /// <summary>Flushes to the user, waiting while the pipe is full. Returns false when the reader thread should end.</summary>
-    private static bool Flush(PipeWriter writer)
+    private bool Flush(PipeWriter writer)
     {
-        ValueTask<FlushResult> pending = writer.FlushAsync();
-        FlushResult result = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+        FlushResult result = _readerWait.Wait(writer.FlushAsync());
         return !(result.IsCompleted || result.IsCanceled);
     }
 }

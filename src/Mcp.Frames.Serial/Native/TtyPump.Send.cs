@@ -15,8 +15,7 @@ internal sealed partial class TtyPump
         {
             while (true)
             {
-                ValueTask<ReadResult> pending = reader.ReadAsync();
-                ReadResult result = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+                ReadResult result = _writerWait.Wait(reader.ReadAsync());
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 if (result.IsCanceled)
                 {

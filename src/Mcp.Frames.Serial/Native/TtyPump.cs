@@ -24,6 +24,15 @@ internal readonly record struct TtyPumpSettings(TimeSpan WriteTimeout, TimeSpan 
 /// simulator (the master side of its pseudo-terminals). The descriptor must be in non-blocking mode.
 /// </para>
 /// <para>
+/// Whoever awaits <see cref="Input"/> resumes on the reader thread (the pipe's reader scheduler is inline), parses what
+/// was just read, and gives the thread back at its next await. A hop to the thread pool for every read cost more CPU
+/// than the read itself on a two-core machine (the pool's workers spin before they sleep), so the reader of
+/// <see cref="Input"/> must not block: <c>FrameConnection</c>'s read loop hands frames off and never does. The reader
+/// thread reads again before polling while bytes keep coming and hands them on once the tty runs dry (or after
+/// 64 KiB), so a burst costs one hand-over, not one per read. Both threads wait for the pipes without spinning
+/// (<see cref="BlockingWait"/>).
+/// </para>
+/// <para>
 /// The first failure wins and ends both directions with one <see cref="TransportException"/>: <see cref="Input"/>
 /// completes with it, and the writer's next flush throws it. A hang-up (POLLHUP or POLLERR, a read of 0 bytes or EIO)
 /// says "hang-up". A local close ends <see cref="Input"/> normally. Disposal lets bytes already written go out
@@ -49,6 +58,8 @@ internal sealed partial class TtyPump : ILinkPump
     private readonly Pipe _send;
     private readonly Thread _reader;
     private readonly Thread _writer;
+    private readonly BlockingWait _readerWait = new();
+    private readonly BlockingWait _writerWait = new();
     private readonly TaskCompletionSource _readerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _wakeRead;
@@ -75,9 +86,10 @@ internal sealed partial class TtyPump : ILinkPump
         _settings = settings;
         _logger = logger;
 
-        // Received bytes go to user code on the thread pool; our threads only wait for the pipes, so they are resumed
-        // inline (a flush of Output wakes the writer thread directly).
-        _receive = new Pipe(TransportPipes.Create(segmentSize: MaxRead, writerScheduler: PipeScheduler.Inline));
+        // Every continuation runs inline. Our threads only wait for the pipes (a flush of Output wakes the writer thread
+        // directly). The reader of Input resumes on the reader thread, which then parses what it just read: no thread
+        // hop per read, which on a small machine costs more than the read (see the class remarks).
+        _receive = new Pipe(TransportPipes.Create(segmentSize: MaxRead, readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline));
         _send = new Pipe(TransportPipes.Create(256 * 1024, readerScheduler: PipeScheduler.Inline));
 
         int* fds = stackalloc int[2];
@@ -160,6 +172,8 @@ internal sealed partial class TtyPump : ILinkPump
     {
         _ = LibC.Close(_wakeRead);
         _ = LibC.Close(_wakeWrite);
+        _readerWait.Dispose();
+        _writerWait.Dispose();
         _closeDevice?.Invoke(_fd, left > TimeSpan.Zero ? left : TimeSpan.Zero);
     }
 
