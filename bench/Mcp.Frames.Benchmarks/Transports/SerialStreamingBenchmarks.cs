@@ -7,10 +7,11 @@ namespace Mcp.Frames.Benchmarks.Transports;
 
 /// <summary>
 /// 256-byte-payload frames streamed one way through a socat pseudo-terminal pair: from one
-/// <see cref="SerialTransport"/> to another and a <see cref="FrameReader"/>, beside a raw byte copy of the same bytes
-/// between two <see cref="FileStream"/>s on another pair of the same kind (the baseline), written in the same chunks as
-/// the transport's flushes. A pty ignores the baud rate:
-/// this measures the software path, not a serial line. One operation is one frame.
+/// <see cref="SerialTransport"/> to another and a <see cref="FrameReader"/>, once through each backend
+/// (<see cref="SerialBackend.SystemIoPorts"/> and <see cref="SerialBackend.NativeTty"/>, each on its own pair), beside a
+/// raw byte copy of the same bytes between two <see cref="FileStream"/>s on another pair of the same kind (the
+/// baseline), written in the same chunks as the transports' flushes. A pty ignores the baud rate: this measures the
+/// software path, not a serial line. One operation is one frame.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(TransportBenchmarkConfig))]
@@ -28,50 +29,39 @@ public class SerialStreamingBenchmarks
     private PtyPair _rawPty = null!;
     private FileStream _rawWriter = null!;
     private FileStream _rawReader = null!;
-    private PtyPair _pty = null!;
-    private ITransport _sender = null!;
-    private ITransport _receiver = null!;
-    private CountingSink _sink = null!;
-    private Task _readLoop = null!;
+    private SerialLink _systemIoPorts = null!;
+    private SerialLink _nativeTty = null!;
 
-    [GlobalSetup]
-    public async Task SetUp()
+    // Each benchmark sets up only its own link: an idle System.IO.Ports port keeps its I/O thread waking every
+    // millisecond, which would slow down whatever else is measured beside it.
+    [GlobalSetup(Target = nameof(RawPtyCopy))]
+    public void SetUpRaw()
     {
         _wire = StreamingWorkload.Encode(Frames);
         _rawPty = new PtyPair();
         _rawWriter = new FileStream(_rawPty.A, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
         _rawReader = new FileStream(_rawPty.B, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
-
-        _pty = new PtyPair();
-        _sender = await new SerialTransportConnector(new SerialTransportOptions { PortName = _pty.A }).ConnectAsync();
-        _receiver = await new SerialTransportConnector(new SerialTransportOptions { PortName = _pty.B }).ConnectAsync();
-        _sink = new CountingSink();
-        _readLoop = new FrameReader(_receiver.Input, new FrameParser()).RunAsync(_sink);
     }
 
-    [GlobalCleanup]
-    public async Task CleanUp()
+    [GlobalCleanup(Target = nameof(RawPtyCopy))]
+    public void CleanUpRaw()
     {
         _rawWriter.Dispose();
         _rawReader.Dispose();
         _rawPty.Dispose();
-        await _sender.DisposeAsync();
-        await _receiver.DisposeAsync();
-        try
-        {
-            await _readLoop;
-        }
-        catch (TransportException)
-        {
-            // the pty going away at the end
-        }
-
-        _pty.Dispose();
-        if (_sink.BadFrames != 0)
-        {
-            throw new InvalidOperationException($"{_sink.BadFrames} bad frames");
-        }
     }
+
+    [GlobalSetup(Target = nameof(SerialTransportFrames))]
+    public async Task SetUpSystemIoPorts() => _systemIoPorts = await SerialLink.OpenAsync(SerialBackend.SystemIoPorts);
+
+    [GlobalCleanup(Target = nameof(SerialTransportFrames))]
+    public Task CleanUpSystemIoPorts() => _systemIoPorts.DisposeAsync().AsTask();
+
+    [GlobalSetup(Target = nameof(NativeTtyTransportFrames))]
+    public async Task SetUpNativeTty() => _nativeTty = await SerialLink.OpenAsync(SerialBackend.NativeTty);
+
+    [GlobalCleanup(Target = nameof(NativeTtyTransportFrames))]
+    public Task CleanUpNativeTty() => _nativeTty.DisposeAsync().AsTask();
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Frames, Description = "raw FileStream pty byte copy")]
     public async Task RawPtyCopy()
@@ -99,11 +89,67 @@ public class SerialStreamingBenchmarks
         await send;
     }
 
-    [Benchmark(OperationsPerInvoke = Frames, Description = "SerialTransport + FrameReader")]
-    public async Task SerialTransportFrames()
+    [Benchmark(OperationsPerInvoke = Frames, Description = "SerialTransport (System.IO.Ports) + FrameReader")]
+    public Task SerialTransportFrames() => _systemIoPorts.StreamAsync(Frames, FramesPerFlush);
+
+    [Benchmark(OperationsPerInvoke = Frames, Description = "SerialTransport (native tty) + FrameReader")]
+    public Task NativeTtyTransportFrames() => _nativeTty.StreamAsync(Frames, FramesPerFlush);
+
+    /// <summary>Two serial transports of one backend on a pty pair of their own, with a frame reader on the receiving end.</summary>
+    private sealed class SerialLink : IAsyncDisposable
     {
-        Task arrived = _sink.Expect(Frames);
-        await StreamingWorkload.WriteFramesAsync(_sender.Output, Frames, FramesPerFlush);
-        await arrived;
+        private readonly PtyPair _pty;
+        private readonly ITransport _sender;
+        private readonly ITransport _receiver;
+        private readonly CountingSink _sink = new();
+        private readonly Task _readLoop;
+
+        private SerialLink(PtyPair pty, ITransport sender, ITransport receiver)
+        {
+            _pty = pty;
+            _sender = sender;
+            _receiver = receiver;
+            _readLoop = new FrameReader(_receiver.Input, new FrameParser()).RunAsync(_sink);
+        }
+
+        public static async Task<SerialLink> OpenAsync(SerialBackend backend)
+        {
+            var pty = new PtyPair();
+            SerialTransport sender = await new SerialTransportConnector(new SerialTransportOptions { PortName = pty.A, Backend = backend }).OpenAsync();
+            SerialTransport receiver = await new SerialTransportConnector(new SerialTransportOptions { PortName = pty.B, Backend = backend }).OpenAsync();
+            if (sender.Backend != backend || receiver.Backend != backend)
+            {
+                throw new InvalidOperationException($"asked for {backend}, got {sender.Backend}");
+            }
+
+            return new SerialLink(pty, sender, receiver);
+        }
+
+        public async Task StreamAsync(int frames, int framesPerFlush)
+        {
+            Task arrived = _sink.Expect(frames);
+            await StreamingWorkload.WriteFramesAsync(_sender.Output, frames, framesPerFlush);
+            await arrived;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _sender.DisposeAsync();
+            await _receiver.DisposeAsync();
+            try
+            {
+                await _readLoop;
+            }
+            catch (TransportException)
+            {
+                // the pty going away at the end
+            }
+
+            _pty.Dispose();
+            if (_sink.BadFrames != 0)
+            {
+                throw new InvalidOperationException($"{_sink.BadFrames} bad frames");
+            }
+        }
     }
 }
