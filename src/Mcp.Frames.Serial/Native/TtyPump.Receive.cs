@@ -21,7 +21,7 @@ internal sealed partial class TtyPump
         {
             long silenceDeadline = SilenceDeadline();
             LibC.PollFd* fds = stackalloc LibC.PollFd[2];
-            bool readAgain = false; // the last read returned bytes: read again before polling, more may be there
+            bool readAgain = false; // the last read filled its buffer: read again before polling, more may be there
             int unflushed = 0;
             short events = 0;
             while (true)
@@ -62,10 +62,11 @@ internal sealed partial class TtyPump
                 // Read even when the tty reports a hang-up: bytes that arrived before it are still delivered, and the
                 // read that finds nothing more returns 0 or EIO.
                 Memory<byte> memory = writer.GetMemory(MinReadRoom);
+                int room = Math.Min(memory.Length, MaxRead);
                 nint received;
                 fixed (byte* buffer = memory.Span)
                 {
-                    received = LibC.Read(_fd, buffer, Math.Min(memory.Length, MaxRead));
+                    received = LibC.Read(_fd, buffer, room);
                 }
 
                 if (received > 0)
@@ -73,7 +74,10 @@ internal sealed partial class TtyPump
                     writer.Advance((int)received);
                     unflushed += (int)received;
                     silenceDeadline = SilenceDeadline();
-                    readAgain = true;
+
+                    // A read that filled its room may have left more behind: read on. A shorter one took what there
+                    // was; a read to find that out (EAGAIN) would cost as much as the poll that follows anyway.
+                    readAgain = received == room;
                     events = 0;
                     if (unflushed >= FlushThreshold)
                     {

@@ -23,18 +23,23 @@ internal sealed partial class TtyPump
                     break; // stopping: what is left was given its grace period already
                 }
 
-                bool sent = true;
-                foreach (ReadOnlyMemory<byte> segment in buffer)
+                if (!buffer.IsEmpty)
                 {
-                    if (!WriteAll(segment.Span))
+                    // One segment at a time, each released as soon as it is written: the sender can refill the pipe
+                    // while the rest goes out, instead of waiting for the whole buffer (up to the pause threshold).
+                    ReadOnlyMemory<byte> segment = buffer.First;
+                    bool sent = WriteAll(segment.Span);
+                    reader.AdvanceTo(buffer.GetPosition(segment.Length));
+                    if (!sent)
                     {
-                        sent = false;
                         break;
                     }
+
+                    continue; // what is left is returned by the next read at once
                 }
 
                 reader.AdvanceTo(buffer.End);
-                if (!sent || result.IsCompleted)
+                if (result.IsCompleted)
                 {
                     break;
                 }
@@ -71,14 +76,25 @@ internal sealed partial class TtyPump
                 written = LibC.Write(_fd, bytes, data.Length);
             }
 
+            int errno;
             if (written > 0)
             {
+                bool partial = written < data.Length;
                 data = data[(int)written..];
                 deadline = Environment.TickCount64 + timeoutMs;
-                continue;
+                events = 0;
+                if (!partial)
+                {
+                    continue;
+                }
+
+                errno = LibC.EAgain; // the tty took what it had room for: wait for room rather than ask again
+            }
+            else
+            {
+                errno = written < 0 ? LibC.LastErrno() : LibC.EAgain;
             }
 
-            int errno = written < 0 ? LibC.LastErrno() : LibC.EAgain;
             if (errno == LibC.EIntr)
             {
                 continue;

@@ -27,10 +27,11 @@ internal readonly record struct TtyPumpSettings(TimeSpan WriteTimeout, TimeSpan 
 /// Whoever awaits <see cref="Input"/> resumes on the reader thread (the pipe's reader scheduler is inline), parses what
 /// was just read, and gives the thread back at its next await. A hop to the thread pool for every read cost more CPU
 /// than the read itself on a two-core machine (the pool's workers spin before they sleep), so the reader of
-/// <see cref="Input"/> must not block: <c>FrameConnection</c>'s read loop hands frames off and never does. The reader
-/// thread reads again before polling while bytes keep coming and hands them on once the tty runs dry (or after
-/// 64 KiB), so a burst costs one hand-over, not one per read. Both threads wait for the pipes without spinning
-/// (<see cref="BlockingWait"/>).
+/// <see cref="Input"/> must not block: <c>FrameConnection</c>'s read loop hands frames off and never does. A read that
+/// filled its buffer is followed by another before the bytes are handed on (at most 64 KiB at a time); after a shorter
+/// one the bytes are handed on and the thread polls. The writer thread writes one pipe segment at a time and releases
+/// it at once, so the sender refills <see cref="Output"/> while the rest goes out; after a partial write it polls for
+/// room instead of writing again. Both threads wait for the pipes without spinning (<see cref="BlockingWait"/>).
 /// </para>
 /// <para>
 /// The first failure wins and ends both directions with one <see cref="TransportException"/>: <see cref="Input"/>
