@@ -99,12 +99,13 @@ public sealed partial class ConfigSyncService : IDisposable
         }
         catch (InvalidDataException ex)
         {
+            // Logged before LastError shows it, so whoever sees LastError finds the log entry already written.
+            LogRefused(_logger, _path, ex.Message);
             lock (_lock)
             {
                 _lastError = ex.Message;
             }
 
-            LogRefused(_logger, _path, ex.Message);
             return false;
         }
 
