@@ -87,9 +87,10 @@ internal sealed partial class TtyPump : ILinkPump
         _settings = settings;
         _logger = logger;
 
-        // Every continuation runs inline. Our threads only wait for the pipes (a flush of Output wakes the writer thread
-        // directly). The reader of Input resumes on the reader thread, which then parses what it just read: no thread
-        // hop per read, which on a small machine costs more than the read (see the class remarks).
+        // Our own threads' waits resume inline (a flush of Output wakes the writer thread directly). The reader of Input
+        // resumes on the reader thread and parses what was just read: no thread hop per read, which on a small machine
+        // costs more than the read (see the class remarks). A sender that waited for room in Output (256 KiB buffered,
+        // as with System.IO.Ports) resumes on the thread pool: a sender blocking there must not stop the writer.
         _receive = new Pipe(TransportPipes.Create(segmentSize: MaxRead, readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline));
         _send = new Pipe(TransportPipes.Create(256 * 1024, readerScheduler: PipeScheduler.Inline));
 
