@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using BenchmarkDotNet.Attributes;
 using Mcp.Frames.Framing;
 using Mcp.Frames.Serial;
@@ -10,8 +11,9 @@ namespace Mcp.Frames.Benchmarks.Transports;
 /// <see cref="SerialTransport"/> to another and a <see cref="FrameReader"/>, once through each backend
 /// (<see cref="SerialBackend.SystemIoPorts"/> and <see cref="SerialBackend.NativeTty"/>, each on its own pair), beside a
 /// raw byte copy of the same bytes between two <see cref="FileStream"/>s on another pair of the same kind (the
-/// baseline), written in the same chunks as the transports' flushes. A pty ignores the baud rate: this measures the
-/// software path, not a serial line. One operation is one frame.
+/// baseline), written in the same chunks as the transports' flushes; and the baseline's bytes through two native-backend
+/// transports without the codec, to tell the transport's cost from the codec's. A pty ignores the baud rate: this
+/// measures the software path, not a serial line. One operation is one frame.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(TransportBenchmarkConfig))]
@@ -31,6 +33,9 @@ public class SerialStreamingBenchmarks
     private FileStream _rawReader = null!;
     private SerialLink _systemIoPorts = null!;
     private SerialLink _nativeTty = null!;
+    private PtyPair _bytesPty = null!;
+    private SerialTransport _bytesSender = null!;
+    private SerialTransport _bytesReceiver = null!;
 
     // Each benchmark sets up only its own link: an idle System.IO.Ports port keeps its I/O thread waking every
     // millisecond, which would slow down whatever else is measured beside it.
@@ -63,6 +68,23 @@ public class SerialStreamingBenchmarks
     [GlobalCleanup(Target = nameof(NativeTtyTransportFrames))]
     public Task CleanUpNativeTty() => _nativeTty.DisposeAsync().AsTask();
 
+    [GlobalSetup(Target = nameof(NativeTtyTransportBytes))]
+    public async Task SetUpNativeTtyBytes()
+    {
+        _wire = StreamingWorkload.Encode(Frames);
+        _bytesPty = new PtyPair();
+        _bytesSender = await new SerialTransportConnector(new SerialTransportOptions { PortName = _bytesPty.A, Backend = SerialBackend.NativeTty }).OpenAsync();
+        _bytesReceiver = await new SerialTransportConnector(new SerialTransportOptions { PortName = _bytesPty.B, Backend = SerialBackend.NativeTty }).OpenAsync();
+    }
+
+    [GlobalCleanup(Target = nameof(NativeTtyTransportBytes))]
+    public async Task CleanUpNativeTtyBytes()
+    {
+        await _bytesSender.DisposeAsync();
+        await _bytesReceiver.DisposeAsync();
+        _bytesPty.Dispose();
+    }
+
     [Benchmark(Baseline = true, OperationsPerInvoke = Frames, Description = "raw FileStream pty byte copy")]
     public async Task RawPtyCopy()
     {
@@ -94,6 +116,31 @@ public class SerialStreamingBenchmarks
 
     [Benchmark(OperationsPerInvoke = Frames, Description = "SerialTransport (native tty) + FrameReader")]
     public Task NativeTtyTransportFrames() => _nativeTty.StreamAsync(Frames, FramesPerFlush);
+
+    /// <summary>The raw copy's bytes through two native-backend transports, no codec: what the transport costs alone.</summary>
+    [Benchmark(OperationsPerInvoke = Frames, Description = "SerialTransport (native tty) byte copy (no codec)")]
+    public async Task NativeTtyTransportBytes()
+    {
+        Task send = WriteAllAsync(_bytesSender.Output);
+        long received = 0;
+        while (received < _wire.Length)
+        {
+            ReadResult result = await _bytesReceiver.Input.ReadAsync();
+            received += result.Buffer.Length;
+            _bytesReceiver.Input.AdvanceTo(result.Buffer.End);
+        }
+
+        await send;
+    }
+
+    private async Task WriteAllAsync(PipeWriter output)
+    {
+        int chunk = FramesPerFlush * StreamingWorkload.FrameLength; // one flush per chunk, as the raw copy writes
+        for (int offset = 0; offset < _wire.Length; offset += chunk)
+        {
+            await output.WriteAsync(_wire.AsMemory(offset, Math.Min(chunk, _wire.Length - offset)));
+        }
+    }
 
     /// <summary>Two serial transports of one backend on a pty pair of their own, with a frame reader on the receiving end.</summary>
     private sealed class SerialLink : IAsyncDisposable
