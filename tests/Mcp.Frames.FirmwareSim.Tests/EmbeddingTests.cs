@@ -82,6 +82,17 @@ public sealed class EmbeddingTests
 
         host.Faults.Update(f => f with { Outbound = new LinkFaults { CorruptByte = 1 } });
         Assert.ThrowsAsync<Connections.RequestTimeoutException>(() => client.Mcp.PingAsync(options: new Connections.RequestOptions { Timeout = TimeSpan.FromMilliseconds(100), MaxRetries = 0 }).Within());
+
+        // Under load the device may answer after the client gave up: clear the fault only once the answer went out
+        // corrupted, or it would go out clean (and be dropped as a late answer) and the client would see no damage.
+        using (CancellationTokenSource deadline = Bounded.Deadline())
+        {
+            while (host.Faults.Counters.BytesCorrupted == 0)
+            {
+                await Task.Delay(5, deadline.Token);
+            }
+        }
+
         host.Faults.Clear();
 
         await client.Mcp.PingAsync().Within();
