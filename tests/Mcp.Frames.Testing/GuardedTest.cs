@@ -14,7 +14,7 @@ namespace Mcp.Frames.Testing;
 public abstract class GuardedTest
 {
     /// <summary>The bound on every wait in a test: long enough never to fire on a healthy run.</summary>
-    protected static readonly TimeSpan Bound = Limits.Wait;
+    protected static readonly TimeSpan Bound = Bounded.Timeout;
 
     private readonly LogLevel _collectFrom;
     private readonly ConcurrentQueue<Exception> _unobserved = new();

@@ -48,7 +48,7 @@ public sealed class LogCollector : ILoggerFactory, ILoggerProvider
             _waiters.Add((match, done));
         }
 
-        return done.Task.WaitAsync(Limits.Wait);
+        return done.Task.WaitAsync(Bounded.Timeout);
     }
 
     public ILogger CreateLogger(string categoryName) => new CollectingLogger(this, categoryName);

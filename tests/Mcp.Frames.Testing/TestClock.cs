@@ -47,7 +47,7 @@ public sealed class TestClock : FakeTimeProvider
 
             var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _waiters.Add((due, count, signal));
-            return signal.Task.WaitAsync(Limits.Wait);
+            return signal.Task.WaitAsync(Bounded.Timeout);
         }
     }
 

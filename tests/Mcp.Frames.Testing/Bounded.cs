@@ -1,7 +1,7 @@
-namespace Mcp.Frames.FirmwareSim.Tests.Support;
+namespace Mcp.Frames.Testing;
 
-/// <summary>Every wait in the tests is bounded.</summary>
-internal static class Bounded
+/// <summary>Every wait in the tests is bounded: long enough never to fire on a healthy run.</summary>
+public static class Bounded
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
@@ -13,5 +13,6 @@ internal static class Bounded
 
     public static Task Within(this ValueTask task) => task.AsTask().WaitAsync(Timeout);
 
+    /// <summary>A token source that cancels after <see cref="Timeout"/>.</summary>
     public static CancellationTokenSource Deadline() => new(Timeout);
 }
