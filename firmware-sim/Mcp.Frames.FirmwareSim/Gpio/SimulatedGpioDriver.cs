@@ -30,23 +30,7 @@ public sealed class SimulatedGpioDriver : GpioDriver
     /// <summary>Applies an external level to a pin (a button, a sensor line). Fires callbacks on an edge.</summary>
     /// <param name="pinNumber">The pin.</param>
     /// <param name="value">The level.</param>
-    public void SetInput(int pinNumber, PinValue value)
-    {
-        CheckPin(pinNumber);
-        PinValue before;
-        PinValue after;
-        PinChangeEventHandler[] handlers;
-        lock (_lock)
-        {
-            Pin pin = GetOrAdd(pinNumber);
-            before = Level(pin);
-            pin.External = value;
-            after = Level(pin);
-            handlers = Matching(pin, before, after);
-        }
-
-        Raise(pinNumber, before, after, handlers);
-    }
+    public void SetInput(int pinNumber, PinValue value) => Drive(pinNumber, value, external: true);
 
     /// <summary>The level a pin is at now: what was written to an output, or an input's external or pull level.</summary>
     /// <param name="pinNumber">The pin.</param>
@@ -129,7 +113,10 @@ public sealed class SimulatedGpioDriver : GpioDriver
     }
 
     /// <inheritdoc />
-    protected override void Write(int pinNumber, PinValue value)
+    protected override void Write(int pinNumber, PinValue value) => Drive(pinNumber, value, external: false);
+
+    /// <summary>Sets a pin's external level or its output latch, then reports the write and any edge (outside the lock).</summary>
+    private void Drive(int pinNumber, PinValue value, bool external)
     {
         CheckPin(pinNumber);
         PinValue before;
@@ -139,12 +126,24 @@ public sealed class SimulatedGpioDriver : GpioDriver
         {
             Pin pin = GetOrAdd(pinNumber);
             before = Level(pin);
-            pin.Output = value;
+            if (external)
+            {
+                pin.External = value;
+            }
+            else
+            {
+                pin.Output = value;
+            }
+
             after = Level(pin);
             handlers = Matching(pin, before, after);
         }
 
-        OutputWritten?.Invoke(pinNumber, value);
+        if (!external)
+        {
+            OutputWritten?.Invoke(pinNumber, value);
+        }
+
         Raise(pinNumber, before, after, handlers);
     }
 
