@@ -1,4 +1,3 @@
-using System.IO.Ports;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Mcp.Frames.Gateway.Settings;
@@ -25,16 +24,7 @@ internal static class LinkConnectorFactory
             return new TcpTransportConnector(tcp.Host, tcp.Port, tcp.Tls ? CreateTls(tcp) : null);
         }
 
-        SerialLinkSettings serial = link.Serial!;
-        return new SerialTransportConnector(new SerialTransportOptions
-        {
-            PortName = serial.Port,
-            BaudRate = serial.BaudRate,
-            Parity = Enum.Parse<Parity>(serial.Parity, ignoreCase: true),
-            DataBits = serial.DataBits,
-            StopBits = Enum.Parse<StopBits>(serial.StopBits, ignoreCase: true),
-            Handshake = Enum.Parse<Handshake>(serial.Handshake, ignoreCase: true),
-        });
+        return new SerialTransportConnector(link.Serial!.ToOptions());
     }
 
     private static SslClientAuthenticationOptions CreateTls(TcpLinkSettings tcp)

@@ -41,6 +41,12 @@ public sealed class SimCommandTests
             ToolResult read = await McpTool.RunAsync("read", "--serial", link, "--baud", "9600", "--slot", "7", "--register", "2");
             Assert.That(read.ExitCode, Is.Zero, read.ToString());
             Assert.That(read.Lines.Single(), Is.EqualTo("slot 7 register 2 = 1234"));
+            foreach (string backend in new[] { "native-tty", "system-io-ports" })
+            {
+                read = await McpTool.RunAsync("read", "--serial", link, "--serial-backend", backend, "--slot", "7", "--register", "2");
+                Assert.That(read.ExitCode, Is.Zero, $"{backend}: {read}");
+                Assert.That(read.Lines.Single(), Is.EqualTo("slot 7 register 2 = 1234"), backend);
+            }
 
             await stop.CancelAsync();
             ToolResult result = await sim;

@@ -1,5 +1,6 @@
 using System.IO.Ports;
 using Mcp.Frames.Devices;
+using Mcp.Frames.Serial;
 using Microsoft.Extensions.Options;
 
 namespace Mcp.Frames.Gateway.Settings;
@@ -88,6 +89,7 @@ internal sealed class GatewaySettingsValidator(IConfiguration configuration) : I
 
         if (link.Serial is { } serial)
         {
+            int before = errors.Count;
             if (string.IsNullOrWhiteSpace(serial.Port))
             {
                 errors.Add($"{path}:Serial:Port: is required (for example /dev/ttyUSB0).");
@@ -102,6 +104,20 @@ internal sealed class GatewaySettingsValidator(IConfiguration configuration) : I
             {
                 errors.Add($"{path}:Serial:StopBits: None is not a valid number of stop bits.");
             }
+
+            if (EnumValue<SerialBackend>(serial.Backend, $"{path}:Serial:Backend", errors) && errors.Count == before)
+            {
+                // What only the transport knows: a backend this machine or this baud rate cannot run.
+                try
+                {
+                    serial.ToOptions().Validate();
+                }
+                catch (ArgumentException ex)
+                {
+                    string message = ex.Message.Replace($" (Parameter '{ex.ParamName}')", string.Empty, StringComparison.Ordinal);
+                    errors.Add($"{path}:Serial:{ex.ParamName}: {message}");
+                }
+            }
         }
     }
 
@@ -113,12 +129,15 @@ internal sealed class GatewaySettingsValidator(IConfiguration configuration) : I
         }
     }
 
-    private static void EnumValue<T>(string value, string path, List<string> errors)
+    private static bool EnumValue<T>(string value, string path, List<string> errors)
         where T : struct, Enum
     {
         if (!Enum.TryParse<T>(value, ignoreCase: true, out _) || int.TryParse(value, out _))
         {
             errors.Add($"{path}: '{value}' is not one of {string.Join(", ", Enum.GetNames<T>())}.");
+            return false;
         }
+
+        return true;
     }
 }

@@ -1,3 +1,6 @@
+using System.IO.Ports;
+using Mcp.Frames.Serial;
+
 namespace Mcp.Frames.Gateway.Settings;
 
 /// <summary>A serial link (RS-232, USB serial).</summary>
@@ -20,4 +23,22 @@ public sealed class SerialLinkSettings
 
     /// <summary><c>None</c>, <c>XOnXOff</c>, <c>RequestToSend</c> or <c>RequestToSendXOnXOff</c>.</summary>
     public string Handshake { get; set; } = "None";
+
+    /// <summary>
+    /// How the port is driven: <c>Auto</c> (the native tty code on Linux at a standard baud rate, else
+    /// System.IO.Ports), <c>NativeTty</c> or <c>SystemIoPorts</c>.
+    /// </summary>
+    public string Backend { get; set; } = nameof(SerialBackend.Auto);
+
+    /// <summary>The transport's options. The enumerated settings must have been checked (they are parsed here).</summary>
+    internal SerialTransportOptions ToOptions() => new()
+    {
+        PortName = Port,
+        BaudRate = BaudRate,
+        Parity = Enum.Parse<Parity>(Parity, ignoreCase: true),
+        DataBits = DataBits,
+        StopBits = Enum.Parse<StopBits>(StopBits, ignoreCase: true),
+        Handshake = Enum.Parse<Handshake>(Handshake, ignoreCase: true),
+        Backend = Enum.Parse<SerialBackend>(Backend, ignoreCase: true),
+    };
 }

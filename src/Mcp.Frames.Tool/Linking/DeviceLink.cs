@@ -62,6 +62,7 @@ internal sealed class DeviceLink : IAsyncDisposable
                 Parity = settings.Parity,
                 StopBits = settings.StopBits,
                 DataBits = settings.DataBits,
+                Backend = settings.Backend,
             };
             try
             {
@@ -69,7 +70,8 @@ internal sealed class DeviceLink : IAsyncDisposable
             }
             catch (ArgumentException ex)
             {
-                throw new UsageException($"--serial {settings.SerialPath}: {ex.Message}", ex);
+                string flag = ex.ParamName == nameof(SerialTransportOptions.Backend) ? "--serial-backend" : $"--serial {settings.SerialPath}";
+                throw new UsageException($"{flag}: {ex.Message}", ex);
             }
         }
 

@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using System.IO.Ports;
 using System.Net;
+using Mcp.Frames.Serial;
 using Mcp.Frames.Tool.Cli;
 
 namespace Mcp.Frames.Tool.Linking;
@@ -16,6 +17,9 @@ internal sealed class LinkOptions
 {
     /// <summary>The request timeout when <c>--timeout</c> is not given.</summary>
     public const int DefaultTimeoutMs = 2000;
+
+    private static readonly (string Name, SerialBackend Backend)[] BackendNames =
+        [("auto", SerialBackend.Auto), ("native-tty", SerialBackend.NativeTty), ("system-io-ports", SerialBackend.SystemIoPorts)];
 
     public Option<string> Tcp { get; } = new("--tcp")
     {
@@ -80,6 +84,27 @@ internal sealed class LinkOptions
 
     public Option<int> DataBits { get; } = CliOptions.Integer("--data-bits", "5-8", "Serial data bits", 5, 8, defaultValue: 8);
 
+    public Option<SerialBackend> Backend { get; } = new("--serial-backend")
+    {
+        HelpName = "auto|native-tty|system-io-ports",
+        Description = "How the serial port is driven (default auto: the native tty code on Linux at a standard baud rate, System.IO.Ports otherwise)",
+        DefaultValueFactory = _ => SerialBackend.Auto,
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+            foreach ((string name, SerialBackend backend) in BackendNames)
+            {
+                if (string.Equals(text, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return backend;
+                }
+            }
+
+            result.AddError($"--serial-backend: '{text}' is not one of {string.Join(", ", BackendNames.Select(b => b.Name))}.");
+            return SerialBackend.Auto;
+        },
+    };
+
     public Option<bool> Tls { get; } = new("--tls") { Description = "Use TLS over --tcp; the server certificate must match HOST (or --tls-host)" };
 
     public Option<string> Ca { get; } = new("--ca") { HelpName = "FILE", Description = "With --tls: trust this CA (PEM), for example a device's self-signed certificate" };
@@ -95,7 +120,7 @@ internal sealed class LinkOptions
     /// <summary>Adds the options, and the rules between them, to a device command.</summary>
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Tcp, Serial, Baud, Parity, StopBits, DataBits, Tls, Ca, Cert, Key, TlsHost, Timeout })
+        foreach (Option option in new Option[] { Tcp, Serial, Baud, Parity, StopBits, DataBits, Backend, Tls, Ca, Cert, Key, TlsHost, Timeout })
         {
             command.Options.Add(option);
         }
@@ -123,6 +148,7 @@ internal sealed class LinkOptions
             Parity = parsed.GetValue(Parity),
             StopBits = parsed.GetValue(StopBits),
             DataBits = parsed.GetValue(DataBits),
+            Backend = parsed.GetValue(Backend),
             Tls = parsed.GetValue(Tls),
             CaFile = parsed.GetValue(Ca),
             CertFile = parsed.GetValue(Cert),
@@ -175,7 +201,7 @@ internal sealed class LinkOptions
             result.AddError(tcp ? "--tcp and --serial cannot be used together; give one." : "Say where the device is: --tcp HOST:PORT or --serial PATH.");
         }
 
-        foreach (Option option in new Option[] { Baud, Parity, StopBits, DataBits })
+        foreach (Option option in new Option[] { Baud, Parity, StopBits, DataBits, Backend })
         {
             if (!serial && Given(result, option))
             {

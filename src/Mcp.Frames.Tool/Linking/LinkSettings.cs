@@ -1,4 +1,5 @@
 using System.IO.Ports;
+using Mcp.Frames.Serial;
 
 namespace Mcp.Frames.Tool.Linking;
 
@@ -19,6 +20,9 @@ internal sealed record LinkSettings
     public StopBits StopBits { get; init; } = StopBits.One;
 
     public int DataBits { get; init; } = 8;
+
+    /// <summary>How the serial port is driven.</summary>
+    public SerialBackend Backend { get; init; } = SerialBackend.Auto;
 
     public bool Tls { get; init; }
 

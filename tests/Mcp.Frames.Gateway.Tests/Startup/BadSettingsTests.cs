@@ -109,6 +109,29 @@ public sealed class BadSettingsTests
     }
 
     [Test]
+    public async Task A_serial_backend_that_is_unknown_or_cannot_run_the_link_stops_the_gateway_naming_it()
+    {
+        string root = TempRoot(out Action cleanup);
+        try
+        {
+            AssertRefused(
+                await RunGatewayAsync(
+                    root,
+                    "--Gateway:Links:0:Serial:Port=/dev/ttyUSB0",
+                    "--Gateway:Links:0:Serial:Backend=Fast",
+                    "--Gateway:Links:1:Serial:Port=/dev/ttyUSB1",
+                    "--Gateway:Links:1:Serial:Backend=NativeTty",
+                    "--Gateway:Links:1:Serial:BaudRate=250000"),
+                "Gateway:Links:0:Serial:Backend: 'Fast' is not one of Auto, SystemIoPorts, NativeTty.",
+                "Gateway:Links:1:Serial:Backend: SerialTransportOptions.Backend NativeTty cannot run at BaudRate 250000");
+        }
+        finally
+        {
+            cleanup();
+        }
+    }
+
+    [Test]
     public async Task A_bad_setting_in_appsettings_json_stops_the_gateway_naming_it()
     {
         string root = TempRoot(out Action cleanup, """
