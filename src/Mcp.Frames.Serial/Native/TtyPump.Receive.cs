@@ -21,7 +21,7 @@ internal sealed partial class TtyPump
         {
             long silenceDeadline = SilenceDeadline();
             LibC.PollFd* fds = stackalloc LibC.PollFd[2];
-            bool readAgain = false; // the last read filled its buffer: read again before polling, more may be there
+            bool readAgain = false; // read before polling: the last read filled its buffer, or the user just parsed a while
             int unflushed = 0;
             short events = 0;
             while (true)
@@ -45,6 +45,11 @@ internal sealed partial class TtyPump
                         }
 
                         silenceDeadline = SilenceDeadline(); // time spent waiting for the user is not silence
+
+                        // While the user parsed, the other end likely sent more: read before polling. Only a read that
+                        // finds nothing (EAGAIN) leads to the poll, so a busy link costs one call per read, not two.
+                        readAgain = true;
+                        continue;
                     }
 
                     Wait wait = WaitForInput(fds, silenceDeadline, out events, out error);
@@ -76,7 +81,7 @@ internal sealed partial class TtyPump
                     silenceDeadline = SilenceDeadline();
 
                     // A read that filled its room may have left more behind: read on. A shorter one took what there
-                    // was; a read to find that out (EAGAIN) would cost as much as the poll that follows anyway.
+                    // was: hand it on first (below), then read again.
                     readAgain = received == room;
                     events = 0;
                     if (unflushed >= FlushThreshold)

@@ -15,8 +15,10 @@ internal readonly record struct TtyPumpSettings(TimeSpan WriteTimeout, TimeSpan 
 /// <summary>
 /// The data path of a tty file descriptor: a reader thread that waits in <c>poll</c> with no timeout (only the
 /// <see cref="TtyPumpSettings.ReadTimeout"/> deadline, if one is set) and reads straight into <see cref="Input"/>'s
-/// pipe, and a writer thread that drains <see cref="Output"/> with <c>write</c>, waiting in <c>poll</c> for room. Both
-/// wait on a private wake pipe too, so stopping never waits on a blocked call and nothing polls with a timer.
+/// pipe; on the sending side, each flush of <see cref="Output"/> writes from the sender's thread as far as the tty takes
+/// bytes without blocking, and a writer thread takes over only when the tty is full, waiting in <c>poll</c> for room.
+/// Both threads wait on a private wake pipe too, so stopping never waits on a blocked call and nothing polls with a
+/// timer.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -29,9 +31,14 @@ internal readonly record struct TtyPumpSettings(TimeSpan WriteTimeout, TimeSpan 
 /// than the read itself on a two-core machine (the pool's workers spin before they sleep), so the reader of
 /// <see cref="Input"/> must not block: <c>FrameConnection</c>'s read loop hands frames off and never does. A read that
 /// filled its buffer is followed by another before the bytes are handed on (at most 64 KiB at a time); after a shorter
-/// one the bytes are handed on and the thread polls. The writer thread writes one pipe segment at a time and releases
-/// it at once, so the sender refills <see cref="Output"/> while the rest goes out; after a partial write it polls for
-/// room instead of writing again. Both threads wait for the pipes without spinning (<see cref="BlockingWait"/>).
+/// one the bytes are handed on, then the thread reads again and polls only when a read finds nothing (a busy link
+/// costs one call per read, not a poll and a read). A flush of <see cref="Output"/> costs one non-blocking
+/// <c>write</c> per pipe segment and no thread hand-over while the other end keeps up, as a blocking write to the tty
+/// would; when the tty takes only part (its buffer is full) the writer thread is woken, writes one segment at a time
+/// and releases each at once, so the sender refills <see cref="Output"/> while the rest goes out, and polls for room
+/// after a partial write instead of writing again. Exactly one party (the flushing sender or the writer thread)
+/// drains the pipe at a time, so bytes leave in the order written. Both threads wait without spinning
+/// (<see cref="BlockingWait"/>, an event with no spin).
 /// </para>
 /// <para>
 /// The first failure wins and ends both directions with one <see cref="TransportException"/>: <see cref="Input"/>
@@ -60,7 +67,8 @@ internal sealed partial class TtyPump : ILinkPump
     private readonly Thread _reader;
     private readonly Thread _writer;
     private readonly BlockingWait _readerWait = new();
-    private readonly BlockingWait _writerWait = new();
+    private readonly ManualResetEventSlim _writerKick = new(initialState: false, spinCount: 0);
+    private readonly SendWriter _sendWriter;
     private readonly TaskCompletionSource _readerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _wakeRead;
@@ -87,12 +95,13 @@ internal sealed partial class TtyPump : ILinkPump
         _settings = settings;
         _logger = logger;
 
-        // Our own threads' waits resume inline (a flush of Output wakes the writer thread directly). The reader of Input
+        // The reader thread's waits resume inline (a read of Input frees room for it directly). The reader of Input
         // resumes on the reader thread and parses what was just read: no thread hop per read, which on a small machine
         // costs more than the read (see the class remarks). A sender that waited for room in Output (256 KiB buffered,
         // as with System.IO.Ports) resumes on the thread pool: a sender blocking there must not stop the writer.
         _receive = new Pipe(TransportPipes.Create(segmentSize: MaxRead, readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline));
-        _send = new Pipe(TransportPipes.Create(256 * 1024, readerScheduler: PipeScheduler.Inline));
+        _send = new Pipe(TransportPipes.Create(256 * 1024));
+        _sendWriter = new SendWriter(this, _send.Writer);
 
         int* fds = stackalloc int[2];
         if (LibC.Pipe2(fds, LibC.OCloExec | LibC.ONonBlock) != 0)
@@ -115,7 +124,7 @@ internal sealed partial class TtyPump : ILinkPump
     public PipeReader Input => _receive.Reader;
 
     /// <inheritdoc />
-    public PipeWriter Output => _send.Writer;
+    public PipeWriter Output => _sendWriter;
 
     /// <summary>The first failure of the link, or <see langword="null"/>.</summary>
     public TransportException? Failure => Volatile.Read(ref _failure);
@@ -143,7 +152,7 @@ internal sealed partial class TtyPump : ILinkPump
         TimeSpan Left() => _settings.DisposeTimeout - clock.Elapsed;
 
         // Completing the writer lets the writer thread send what is buffered, then end.
-        await _send.Writer.CompleteAsync().ConfigureAwait(false);
+        await _sendWriter.CompleteAsync().ConfigureAwait(false);
         await WaitBoundedAsync(_writerDone.Task, _settings.DisposeTimeout / 2).ConfigureAwait(false);
 
         Stop();
@@ -175,7 +184,7 @@ internal sealed partial class TtyPump : ILinkPump
         _ = LibC.Close(_wakeRead);
         _ = LibC.Close(_wakeWrite);
         _readerWait.Dispose();
-        _writerWait.Dispose();
+        _writerKick.Dispose();
         _closeDevice?.Invoke(_fd, left > TimeSpan.Zero ? left : TimeSpan.Zero);
     }
 
@@ -185,7 +194,7 @@ internal sealed partial class TtyPump : ILinkPump
         if (Interlocked.Exchange(ref _stopping, 1) == 0)
         {
             LibC.Wake(_wakeWrite);
-            _send.Reader.CancelPendingRead();
+            _writerKick.Set();
             _receive.Writer.CancelPendingFlush();
         }
     }

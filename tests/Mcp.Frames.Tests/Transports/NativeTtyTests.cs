@@ -95,6 +95,73 @@ public class NativeTtyTests : PtyTransportTest
     }
 
     [Test]
+    public async Task Bytes_flushed_in_every_size_keep_their_order_while_the_tty_fills_and_the_writer_thread_takes_over()
+    {
+        // The sender writes from its own flush while the tty has room and hands over to the writer thread when it is
+        // full; the receiver starts late and then reads in small bites, so both happen many times.
+        const int Total = 3 * 1024 * 1024;
+        await using SerialTransport a = await Native(Pty.A).OpenAsync().AsTask().WaitAsync(Limit);
+        await using SerialTransport b = await Native(Pty.B).OpenAsync().AsTask().WaitAsync(Limit);
+        var sizes = new Random(20261204);
+
+        async Task SendAsync()
+        {
+            int sent = 0;
+            while (sent < Total)
+            {
+                int n = Math.Min(Total - sent, sizes.Next(1, 9000));
+                Span<byte> span = a.Output.GetSpan(n)[..n];
+                for (int i = 0; i < n; i++)
+                {
+                    span[i] = (byte)((sent + i) % 251);
+                }
+
+                a.Output.Advance(n);
+                await a.Output.FlushAsync();
+                sent += n;
+            }
+        }
+
+        Task send = Task.Run(SendAsync);
+        await Task.Delay(200); // let the tty and the 256 KiB of Output fill
+        long received = 0;
+        long wrong = -1;
+        while (received < Total)
+        {
+            ReadResult result = await b.Input.ReadAsync().AsTask().WaitAsync(Limit);
+            long taken = 0;
+            foreach (ReadOnlyMemory<byte> segment in result.Buffer)
+            {
+                foreach (byte value in segment.Span[..(int)Math.Min(segment.Length, 2048 - taken)])
+                {
+                    if (wrong < 0 && value != (byte)(received % 251))
+                    {
+                        wrong = received;
+                    }
+
+                    received++;
+                    taken++;
+                }
+
+                if (taken >= 2048)
+                {
+                    break;
+                }
+            }
+
+            b.Input.AdvanceTo(result.Buffer.GetPosition(taken));
+        }
+
+        await send.WaitAsync(Limit);
+        Assert.Multiple(() =>
+        {
+            Assert.That(wrong, Is.EqualTo(-1), "the first byte out of order");
+            Assert.That(received, Is.EqualTo(Total));
+            Assert.That(a.NativePump!.HandOvers, Is.GreaterThan(0), "the tty filled up and the writer thread took over");
+        });
+    }
+
+    [Test]
     public async Task No_thread_is_left_running_after_dispose()
     {
         SerialTransport a = await Native(Pty.A).OpenAsync().AsTask().WaitAsync(Limit);
