@@ -9,7 +9,7 @@ namespace Mcp.Frames.Benchmarks.Transports;
 
 /// <summary>
 /// A short in-process job for the streaming benchmarks (a 2-core machine: few iterations, each moving megabytes), with
-/// throughput columns computed from the mean time of one operation (one frame).
+/// throughput columns computed from the mean and the median time of one operation (one frame).
 /// </summary>
 public sealed class TransportBenchmarkConfig : ManualConfig
 {
@@ -18,37 +18,40 @@ public sealed class TransportBenchmarkConfig : ManualConfig
         AddJob(Job.ShortRun
             .WithLaunchCount(1)
             .WithWarmupCount(2)
-            .WithIterationCount(8)
+            .WithIterationCount(12)
             .WithToolchain(InProcessEmitToolchain.Instance)
             .AsDefault()); // a job given on the command line (eng/bench.sh --smoke: --job Dry) replaces this one
-        AddColumn(new ThroughputColumn(megabytes: false), new ThroughputColumn(megabytes: true));
+        AddColumn(StatisticColumn.Median, new ThroughputColumn(megabytes: false), new ThroughputColumn(megabytes: true), new ThroughputColumn(megabytes: true, median: true));
     }
 }
 
-/// <summary>frames/s or MB/s (10^6 bytes of frames on the wire per second), from the mean time per frame.</summary>
-public sealed class ThroughputColumn(bool megabytes) : IColumn
+/// <summary>
+/// frames/s or MB/s (10^6 bytes of frames on the wire per second), from the mean time per frame or, with
+/// <paramref name="median"/>, from the median (less swayed by an iteration the machine disturbed).
+/// </summary>
+public sealed class ThroughputColumn(bool megabytes, bool median = false) : IColumn
 {
-    public string Id => megabytes ? "MBps" : "FramesPerSecond";
+    public string Id => (megabytes ? "MBps" : "FramesPerSecond") + (median ? "Median" : string.Empty);
 
-    public string ColumnName => megabytes ? "MB/s" : "frames/s";
+    public string ColumnName => (megabytes ? "MB/s" : "frames/s") + (median ? " (median)" : string.Empty);
 
     public bool AlwaysShow => true;
 
     public ColumnCategory Category => ColumnCategory.Custom;
 
-    public int PriorityInCategory => megabytes ? 1 : 0;
+    public int PriorityInCategory => (megabytes ? 1 : 0) + (median ? 1 : 0);
 
     public bool IsNumeric => true;
 
     public UnitType UnitType => UnitType.Dimensionless;
 
-    public string Legend => megabytes ? "Megabytes (10^6) of frames per second" : "Frames per second";
+    public string Legend => (megabytes ? "Megabytes (10^6) of frames per second" : "Frames per second") + (median ? ", from the median time" : ", from the mean time");
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
     {
-        double? nanosecondsPerFrame = summary[benchmarkCase]?.ResultStatistics?.Mean;
+        double? nanosecondsPerFrame = median ? summary[benchmarkCase]?.ResultStatistics?.Median : summary[benchmarkCase]?.ResultStatistics?.Mean;
         if (nanosecondsPerFrame is not > 0)
         {
             return "-";
