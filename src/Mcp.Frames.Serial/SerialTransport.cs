@@ -14,8 +14,9 @@ namespace Mcp.Frames.Serial;
 /// <para>
 /// Two backends (<see cref="SerialTransportOptions.Backend"/>, the one in use in <see cref="Backend"/>). With
 /// <see cref="SerialBackend.NativeTty"/> (Linux) a reader thread sleeps in <c>poll</c> on the port's descriptor until
-/// bytes arrive and reads them straight into <see cref="Input"/>'s pipe, and a writer thread drains
-/// <see cref="Output"/> with <c>write</c>, waiting in <c>poll</c> while the port's buffer is full. With
+/// bytes arrive and reads them straight into <see cref="Input"/>'s pipe; a flush of <see cref="Output"/> writes from
+/// the flushing thread with non-blocking <c>write</c> calls while the port's buffer has room, and a writer thread
+/// takes over, waiting in <c>poll</c>, while it is full. With
 /// <see cref="SerialBackend.SystemIoPorts"/> a dedicated read loop awaits <c>BaseStream.ReadAsync</c> and a write loop
 /// drains <see cref="Output"/> to the port. Either way writes are limited by
 /// <see cref="SerialTransportOptions.WriteTimeout"/>; no <c>DataReceived</c> event.

@@ -7,8 +7,9 @@ namespace Mcp.Frames.FirmwareSim.Pty;
 
 /// <summary>
 /// An <see cref="ITransport"/> over the master side of a <see cref="PseudoTerminal"/>, served by the serial package's
-/// native tty data path (<see cref="TtyPump"/>): a reader thread that waits in <c>poll</c> and a writer thread, each
-/// woken for shutdown through a private pipe, so nothing polls with a timeout and disposal never waits on a blocked
+/// native tty data path (<see cref="TtyPump"/>): a reader thread that waits in <c>poll</c>, flushes that write from
+/// the flushing thread while the kernel buffer has room, and a writer thread for when it is full, both threads woken
+/// for shutdown through a private pipe, so nothing polls with a timeout and disposal never waits on a blocked
 /// <c>read</c>.
 /// </summary>
 /// <remarks>

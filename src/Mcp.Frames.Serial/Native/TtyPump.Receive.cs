@@ -91,6 +91,9 @@ internal sealed partial class TtyPump
                         {
                             break;
                         }
+
+                        silenceDeadline = SilenceDeadline(); // as after the flush above: waiting for the user is not silence
+                        readAgain = true;
                     }
 
                     continue;
@@ -103,6 +106,8 @@ internal sealed partial class TtyPump
                     continue;
                 }
 
+                // A read of 0 bytes is a hang-up even without a poll before it: the port's termios has VMIN = 1
+                // (TtyLineSettings) and a pty master has no VMIN, so an empty non-blocking read says EAGAIN instead.
                 error = Fail(received == 0 || errno is LibC.EIo or LibC.EAgain
                     ? HangUp
                     : $"read failed: {LibC.LastError()} (errno {errno})", receiving: true);

@@ -44,6 +44,11 @@ internal sealed partial class TtyPump
     private void DrainFromSender()
     {
         Interlocked.Increment(ref _commits);
+        if (Stopping)
+        {
+            return; // the link is down or closing: the writer thread, already woken, takes the pipe and ends it
+        }
+
         while (Interlocked.CompareExchange(ref _drainer, SenderDrains, NoDrainer) == NoDrainer)
         {
             long seen = Volatile.Read(ref _commits);
@@ -296,10 +301,18 @@ internal sealed partial class TtyPump
 
         public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
         {
+            if (pump.Failure is { } failed)
+            {
+                return ValueTask.FromException<FlushResult>(failed);
+            }
+
             // Committed first; the result (paused while 256 KiB wait) completes when a drainer makes room.
             ValueTask<FlushResult> flush = inner.FlushAsync(cancellationToken);
             pump.DrainFromSender();
-            return flush;
+
+            // A failure this drain found (or the other direction reported) is the sender's to know now, not at a
+            // later flush once the writer thread has ended the pipe.
+            return pump.Failure is { } failure ? ValueTask.FromException<FlushResult>(failure) : flush;
         }
 
         public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)

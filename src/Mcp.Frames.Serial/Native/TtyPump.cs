@@ -37,12 +37,14 @@ internal readonly record struct TtyPumpSettings(TimeSpan WriteTimeout, TimeSpan 
 /// would; when the tty takes only part (its buffer is full) the writer thread is woken, writes one segment at a time
 /// and releases each at once, so the sender refills <see cref="Output"/> while the rest goes out, and polls for room
 /// after a partial write instead of writing again. Exactly one party (the flushing sender or the writer thread)
-/// drains the pipe at a time, so bytes leave in the order written. Both threads wait without spinning
-/// (<see cref="BlockingWait"/>, an event with no spin).
+/// drains the pipe at a time, so bytes leave in the order written. Both threads sleep without spinning while they
+/// wait (the reader in <see cref="BlockingWait"/>, the writer on an event with no spin); the writer spins only at its
+/// end, for the microseconds a sender inside its flush takes to let go of the pipe.
 /// </para>
 /// <para>
 /// The first failure wins and ends both directions with one <see cref="TransportException"/>: <see cref="Input"/>
-/// completes with it, and the writer's next flush throws it. A hang-up (POLLHUP or POLLERR, a read of 0 bytes or EIO)
+/// completes with it, and <see cref="Output"/>'s flushes throw it from then on (the flush that found it
+/// included). A hang-up (POLLHUP or POLLERR, a read of 0 bytes or EIO)
 /// says "hang-up". A local close ends <see cref="Input"/> normally. Disposal lets bytes already written go out
 /// (at most half of <see cref="TtyPumpSettings.DisposeTimeout"/>), wakes both threads, waits for them to end and closes
 /// the descriptor if this pump owns it, all within the dispose timeout.
@@ -67,6 +69,7 @@ internal sealed partial class TtyPump : ILinkPump
     private readonly Thread _reader;
     private readonly Thread _writer;
     private readonly BlockingWait _readerWait = new();
+    // Never disposed: a sender handing over while the pump is disposed may still set it (it holds no OS handle).
     private readonly ManualResetEventSlim _writerKick = new(initialState: false, spinCount: 0);
     private readonly SendWriter _sendWriter;
     private readonly TaskCompletionSource _readerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -151,7 +154,8 @@ internal sealed partial class TtyPump : ILinkPump
         var clock = Stopwatch.StartNew();
         TimeSpan Left() => _settings.DisposeTimeout - clock.Elapsed;
 
-        // Completing the writer lets the writer thread send what is buffered, then end.
+        // Completing the writer sends what is buffered: from this thread as far as the tty takes it, then from the
+        // writer thread, which then ends.
         await _sendWriter.CompleteAsync().ConfigureAwait(false);
         await WaitBoundedAsync(_writerDone.Task, _settings.DisposeTimeout / 2).ConfigureAwait(false);
 
@@ -184,7 +188,6 @@ internal sealed partial class TtyPump : ILinkPump
         _ = LibC.Close(_wakeRead);
         _ = LibC.Close(_wakeWrite);
         _readerWait.Dispose();
-        _writerKick.Dispose();
         _closeDevice?.Invoke(_fd, left > TimeSpan.Zero ? left : TimeSpan.Zero);
     }
 
