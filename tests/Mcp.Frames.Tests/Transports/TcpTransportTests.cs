@@ -53,6 +53,61 @@ public class TcpTransportTests : TransportTest
     }
 
     [Test]
+    public async Task An_answer_is_sent_from_the_flushing_thread_and_a_stream_of_flushes_through_the_send_loop()
+    {
+        await using var listener = new TcpTransportListener(AnyLoopbackPort);
+        var connector = new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port);
+        ValueTask<ITransport> accepting = listener.AcceptAsync();
+        await using ITransport client = await connector.ConnectAsync().AsTask().WaitAsync(Limit);
+        await using ITransport server = await accepting.AsTask().WaitAsync(Limit);
+        var a = (TcpTransport)client;
+        var b = (TcpTransport)server;
+
+        // One way, nothing received in between: every flush goes through the send loop (which coalesces a burst).
+        byte[] chunk = new byte[4096];
+        for (int i = 0; i < 50; i++)
+        {
+            await client.Output.WriteAsync(chunk).AsTask().WaitAsync(Limit);
+        }
+
+        await ReceiveAsync(server.Input, 50 * chunk.Length);
+        Assert.That(a.InlineSends, Is.Zero, "a stream of flushes with nothing received");
+
+        // Ping-pong: each side answers what it just received, so each answer leaves from the flushing thread.
+        const int Rounds = 20;
+        byte[] message = [0x5A, 0x01, 0x00, 0x00, 0x01];
+        for (int i = 0; i < Rounds; i++)
+        {
+            await client.Output.WriteAsync(message).AsTask().WaitAsync(Limit);
+            await ReceiveAsync(server.Input, message.Length);
+            await server.Output.WriteAsync(message).AsTask().WaitAsync(Limit);
+            await ReceiveAsync(client.Input, message.Length);
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(b.InlineSends, Is.EqualTo(Rounds), "every answer of the server");
+            Assert.That(a.InlineSends, Is.EqualTo(Rounds - 1), "every request of the client after the first answer");
+        });
+    }
+
+    private static async Task ReceiveAsync(PipeReader input, int length)
+    {
+        while (true)
+        {
+            ReadResult result = await input.ReadAsync().AsTask().WaitAsync(Limit);
+            if (result.Buffer.Length >= length)
+            {
+                input.AdvanceTo(result.Buffer.GetPosition(length));
+                return;
+            }
+
+            Assert.That(result.IsCompleted, Is.False, "the link ended");
+            input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+    }
+
+    [Test]
     public async Task Fifty_clients_exchange_frames_at_once()
     {
         const int Clients = 50;

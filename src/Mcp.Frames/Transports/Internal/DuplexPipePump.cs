@@ -26,12 +26,27 @@ internal abstract class DuplexPipePump
     private int _disposeState;
     private volatile bool _closing;
 
-    protected DuplexPipePump(string name, PipeOptions receiveOptions, PipeOptions sendOptions)
+    /// <param name="name">The link's name, for messages.</param>
+    /// <param name="receiveOptions">The options of <see cref="Input"/>'s pipe.</param>
+    /// <param name="sendOptions">The options of <see cref="Output"/>'s pipe.</param>
+    /// <param name="answerInline">
+    /// Run the send loop on the flushing thread when something was received since it last ran there (a request and its
+    /// answer), and on the thread pool otherwise (a stream of flushes, which the loop then coalesces while it runs
+    /// behind the writer). Needs a device whose sends usually complete at once (a socket).
+    /// </param>
+    protected DuplexPipePump(string name, PipeOptions receiveOptions, PipeOptions sendOptions, bool answerInline = false)
     {
         Name = name;
         _receive = new Pipe(receiveOptions);
-        _send = new Pipe(sendOptions);
+        _send = new Pipe(answerInline ? WithReaderScheduler(sendOptions, new AnswerScheduler(this)) : sendOptions);
     }
+
+    // 1 when bytes were received since the send loop last ran on a flushing thread (see answerInline).
+    private int _receivedSinceInlineSend;
+    private long _inlineSends;
+
+    /// <summary>How many times the send loop ran on the flushing thread (tests check when it does).</summary>
+    internal long InlineSends => Interlocked.Read(ref _inlineSends);
 
     /// <summary>The link's name, for messages.</summary>
     public string Name { get; }
@@ -151,6 +166,7 @@ internal abstract class DuplexPipePump
                 }
 
                 writer.Advance(received);
+                Volatile.Write(ref _receivedSinceInlineSend, 1);
                 FlushResult flush = await writer.FlushAsync(_stop.Token).ConfigureAwait(false);
                 if (flush.IsCompleted)
                 {
@@ -228,6 +244,35 @@ internal abstract class DuplexPipePump
         if (Interlocked.Exchange(ref _receiveWriterCompleted, 1) == 0)
         {
             _receive.Writer.Complete(error);
+        }
+    }
+
+    private static PipeOptions WithReaderScheduler(PipeOptions options, PipeScheduler readerScheduler) => new(
+        options.Pool,
+        readerScheduler,
+        options.WriterScheduler,
+        options.PauseWriterThreshold,
+        options.ResumeWriterThreshold,
+        options.MinimumSegmentSize,
+        options.UseSynchronizationContext);
+
+    /// <summary>
+    /// The send pipe's reader scheduler with <c>answerInline</c>: the send loop continues on the thread that flushed
+    /// when bytes arrived since it last did (an answer goes out without a hand-over), else on the thread pool.
+    /// </summary>
+    private sealed class AnswerScheduler(DuplexPipePump pump) : PipeScheduler
+    {
+        public override void Schedule(Action<object?> action, object? state)
+        {
+            if (Interlocked.Exchange(ref pump._receivedSinceInlineSend, 0) == 1)
+            {
+                Interlocked.Increment(ref pump._inlineSends);
+                action(state);
+            }
+            else
+            {
+                ThreadPool.Schedule(action, state); // PipeScheduler.ThreadPool
+            }
         }
     }
 
