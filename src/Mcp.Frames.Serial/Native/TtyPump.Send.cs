@@ -285,20 +285,8 @@ internal sealed partial class TtyPump
     /// <see cref="Output"/>: the send pipe's writer, which after each flush (and at completion) drains the pipe from the
     /// sender's thread as far as the tty takes it without blocking.
     /// </summary>
-    private sealed class SendWriter(TtyPump pump, PipeWriter inner) : PipeWriter
+    private sealed class SendWriter(TtyPump pump, PipeWriter inner) : ForwardingPipeWriter(inner)
     {
-        public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
-
-        public override long UnflushedBytes => inner.UnflushedBytes;
-
-        public override void Advance(int bytes) => inner.Advance(bytes);
-
-        public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
-
-        public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
-
-        public override void CancelPendingFlush() => inner.CancelPendingFlush();
-
         public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
         {
             if (pump.Failure is { } failed)
@@ -307,7 +295,7 @@ internal sealed partial class TtyPump
             }
 
             // Committed first; the result (paused while 256 KiB wait) completes when a drainer makes room.
-            ValueTask<FlushResult> flush = inner.FlushAsync(cancellationToken);
+            ValueTask<FlushResult> flush = Inner.FlushAsync(cancellationToken);
             pump.DrainFromSender();
 
             // A failure this drain found (or the other direction reported) is the sender's to know now, not at a
@@ -315,15 +303,9 @@ internal sealed partial class TtyPump
             return pump.Failure is { } failure ? ValueTask.FromException<FlushResult>(failure) : flush;
         }
 
-        public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
-        {
-            inner.Write(source.Span);
-            return FlushAsync(cancellationToken);
-        }
-
         public override void Complete(Exception? exception = null)
         {
-            inner.Complete(exception);
+            Inner.Complete(exception);
             pump.DrainFromSender();
         }
 

@@ -30,10 +30,9 @@ public class TcpTransportTests : TransportTest
     public async Task Frames_flow_both_ways()
     {
         await using var listener = new TcpTransportListener(AnyLoopbackPort);
-        var connector = new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port);
-        ValueTask<ITransport> accepting = listener.AcceptAsync();
-        await using ITransport client = await connector.ConnectAsync().AsTask().WaitAsync(Limit);
-        await using ITransport server = await accepting.AsTask().WaitAsync(Limit);
+        (ITransport connected, ITransport accepted) = await ConnectPairAsync(listener);
+        await using ITransport client = connected;
+        await using ITransport server = accepted;
 
         Assert.That(client.Name, Is.EqualTo($"tcp 127.0.0.1:{listener.LocalEndPoint.Port}"));
         Assert.That(server.Name, Does.StartWith("tcp 127.0.0.1:"));
@@ -56,10 +55,9 @@ public class TcpTransportTests : TransportTest
     public async Task An_answer_is_sent_from_the_flushing_thread_and_a_stream_of_flushes_through_the_send_loop()
     {
         await using var listener = new TcpTransportListener(AnyLoopbackPort);
-        var connector = new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port);
-        ValueTask<ITransport> accepting = listener.AcceptAsync();
-        await using ITransport client = await connector.ConnectAsync().AsTask().WaitAsync(Limit);
-        await using ITransport server = await accepting.AsTask().WaitAsync(Limit);
+        (ITransport connected, ITransport accepted) = await ConnectPairAsync(listener);
+        await using ITransport client = connected;
+        await using ITransport server = accepted;
         var a = (TcpTransport)client;
         var b = (TcpTransport)server;
 
@@ -89,6 +87,14 @@ public class TcpTransportTests : TransportTest
             Assert.That(b.InlineSends, Is.EqualTo(Rounds), "every answer of the server");
             Assert.That(a.InlineSends, Is.EqualTo(Rounds - 1), "every request of the client after the first answer");
         });
+    }
+
+    /// <summary>A client connected to <paramref name="listener"/> and the server end it accepted.</summary>
+    private static async Task<(ITransport Client, ITransport Server)> ConnectPairAsync(TcpTransportListener listener)
+    {
+        ValueTask<ITransport> accepting = listener.AcceptAsync();
+        ITransport client = await new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port).ConnectAsync().AsTask().WaitAsync(Limit);
+        return (client, await accepting.AsTask().WaitAsync(Limit));
     }
 
     private static async Task ReceiveAsync(PipeReader input, int length)
@@ -154,9 +160,9 @@ public class TcpTransportTests : TransportTest
     public async Task Peer_completing_its_output_ends_our_input_and_our_output_still_works()
     {
         await using var listener = new TcpTransportListener(AnyLoopbackPort);
-        ValueTask<ITransport> accepting = listener.AcceptAsync();
-        await using ITransport client = await new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port).ConnectAsync();
-        await using ITransport server = await accepting.AsTask().WaitAsync(Limit);
+        (ITransport connected, ITransport accepted) = await ConnectPairAsync(listener);
+        await using ITransport client = connected;
+        await using ITransport server = accepted;
 
         await client.Output.CompleteAsync(); // half-close: FIN after everything written
         ReadResult end = await ReadToEndAsync(server.Input);

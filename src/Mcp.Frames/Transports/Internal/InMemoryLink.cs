@@ -99,24 +99,8 @@ internal sealed class LinkPipeReader(PipeReader inner, InMemoryLink link, InMemo
 }
 
 /// <summary>A pipe writer whose flushes fail with the link's <see cref="TransportException"/> once the link is broken.</summary>
-internal sealed class LinkPipeWriter(PipeWriter inner, InMemoryLink link, InMemoryTransport owner) : PipeWriter
+internal sealed class LinkPipeWriter(PipeWriter inner, InMemoryLink link, InMemoryTransport owner) : ForwardingPipeWriter(inner)
 {
-    public PipeWriter Inner { get; } = inner;
-
-    public override bool CanGetUnflushedBytes => Inner.CanGetUnflushedBytes;
-
-    public override long UnflushedBytes => Inner.UnflushedBytes;
-
-    public override void Advance(int bytes) => Inner.Advance(bytes);
-
-    public override Memory<byte> GetMemory(int sizeHint = 0) => Inner.GetMemory(sizeHint);
-
-    public override Span<byte> GetSpan(int sizeHint = 0) => Inner.GetSpan(sizeHint);
-
-    public override void CancelPendingFlush() => Inner.CancelPendingFlush();
-
-    public override void Complete(Exception? exception = null) => Inner.Complete(exception);
-
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfBroken();
@@ -131,12 +115,7 @@ internal sealed class LinkPipeWriter(PipeWriter inner, InMemoryLink link, InMemo
         return AwaitAsync(pending);
     }
 
-    public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
-    {
-        ThrowIfBroken();
-        Inner.Write(source.Span);
-        return FlushAsync(cancellationToken);
-    }
+    protected override void BeforeWrite() => ThrowIfBroken();
 
     private async ValueTask<FlushResult> AwaitAsync(ValueTask<FlushResult> pending)
     {
