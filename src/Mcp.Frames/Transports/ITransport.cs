@@ -12,6 +12,13 @@ namespace Mcp.Frames.Transports;
 /// or with a <see cref="TransportException"/> that says why. Readers therefore see link loss as the end of their
 /// read loop, with no polling.
 /// </para>
+/// <para>
+/// Code awaiting <see cref="IDuplexPipe.Input"/> may resume on the transport's receive loop (the TCP transport and the
+/// native serial backend continue it there, to keep a thread hand-over off every message), and it may do so inside
+/// another call on the transport, such as a flush of <see cref="IDuplexPipe.Output"/> or a dispose. It must therefore
+/// not block, and must not wait for a lock held around those calls: hand longer work to another task.
+/// <c>FrameConnection</c>'s read loop only parses frames and hands them off.
+/// </para>
 /// <para>Disposing closes the link; it returns within a bounded time even when the OS close call hangs.</para>
 /// </remarks>
 public interface ITransport : IDuplexPipe, IAsyncDisposable

@@ -82,10 +82,13 @@ public class TcpTransportTests : TransportTest
             await ReceiveAsync(client.Input, message.Length);
         }
 
+        // The client's first request goes through the send loop on the thread pool; if that thread is preempted before
+        // it waits again, the next request finds it running and is sent from there without a hand-over at all, so
+        // one inline send may be missing on either side.
         Assert.Multiple(() =>
         {
-            Assert.That(b.InlineSends, Is.EqualTo(Rounds), "every answer of the server");
-            Assert.That(a.InlineSends, Is.EqualTo(Rounds - 1), "every request of the client after the first answer");
+            Assert.That(b.InlineSends, Is.InRange(Rounds - 1, Rounds), "every answer of the server");
+            Assert.That(a.InlineSends, Is.InRange(Rounds - 2, Rounds - 1), "every request of the client after the first answer");
         });
     }
 

@@ -30,7 +30,7 @@ internal abstract class DuplexPipePump
     /// <param name="receiveOptions">The options of <see cref="Input"/>'s pipe.</param>
     /// <param name="sendOptions">The options of <see cref="Output"/>'s pipe.</param>
     /// <param name="answerInline">
-    /// Run the send loop on the flushing thread when something was received since it last ran there (a request and its
+    /// Run the send loop on the flushing thread when something was received since it last sent (a request and its
     /// answer), and on the thread pool otherwise (a stream of flushes, which the loop then coalesces while it runs
     /// behind the writer). Needs a device whose sends usually complete at once (a socket).
     /// </param>
@@ -41,8 +41,8 @@ internal abstract class DuplexPipePump
         _send = new Pipe(answerInline ? WithReaderScheduler(sendOptions, new AnswerScheduler(this)) : sendOptions);
     }
 
-    // 1 when bytes were received since the send loop last ran on a flushing thread (see answerInline).
-    private int _receivedSinceInlineSend;
+    // 1 when bytes were received since the send loop last took bytes to send (see answerInline).
+    private int _receivedSinceSend;
     private long _inlineSends;
 
     /// <summary>How many times the send loop ran on the flushing thread (tests check when it does).</summary>
@@ -166,7 +166,7 @@ internal abstract class DuplexPipePump
                 }
 
                 writer.Advance(received);
-                Volatile.Write(ref _receivedSinceInlineSend, 1);
+                Volatile.Write(ref _receivedSinceSend, 1);
                 FlushResult flush = await writer.FlushAsync(_stop.Token).ConfigureAwait(false);
                 if (flush.IsCompleted)
                 {
@@ -200,6 +200,9 @@ internal abstract class DuplexPipePump
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 if (!buffer.IsEmpty)
                 {
+                    // Whatever this sends answers what came before, however the loop got here: a flush that found
+                    // it busy left the flag set, and must not make a later, unrelated flush run inline.
+                    Volatile.Write(ref _receivedSinceSend, 0);
                     await SendAsync(buffer, _stop.Token).ConfigureAwait(false);
                 }
 
@@ -258,13 +261,13 @@ internal abstract class DuplexPipePump
 
     /// <summary>
     /// The send pipe's reader scheduler with <c>answerInline</c>: the send loop continues on the thread that flushed
-    /// when bytes arrived since it last did (an answer goes out without a hand-over), else on the thread pool.
+    /// when bytes arrived since it last sent (an answer goes out without a hand-over), else on the thread pool.
     /// </summary>
     private sealed class AnswerScheduler(DuplexPipePump pump) : PipeScheduler
     {
         public override void Schedule(Action<object?> action, object? state)
         {
-            if (Interlocked.Exchange(ref pump._receivedSinceInlineSend, 0) == 1)
+            if (Interlocked.Exchange(ref pump._receivedSinceSend, 0) == 1)
             {
                 Interlocked.Increment(ref pump._inlineSends);
                 action(state);
