@@ -31,19 +31,27 @@ public sealed class McpSession : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), check, "McpSessionOptions.BootIdCheckInterval must be positive (or null for no checks).");
         }
 
+        if (options.Link is null)
+        {
+            throw new ArgumentException("McpSessionOptions.Link must be set.", nameof(options));
+        }
+
         _waitForLink = options.WaitForLink;
         _bootIdCheckInterval = options.BootIdCheckInterval;
         _time = options.Link.Connection.TimeProvider;
+
+        // The session's hook goes on a copy: the caller's options may serve other sessions, each with its own HELLO
+        // and subscriptions.
         Func<FrameConnection, CancellationToken, Task>? userHook = options.Link.OnConnected;
-        options.Link.OnConnected = async (connection, ct) =>
+        ReconnectingLinkOptions link = options.Link.WithOnConnected(async (connection, ct) =>
         {
             await OpenSessionAsync(connection, ct).ConfigureAwait(false);
             if (userHook is not null)
             {
                 await userHook(connection, ct).ConfigureAwait(false);
             }
-        };
-        Link = new ReconnectingLink(connector, options.Link);
+        });
+        Link = new ReconnectingLink(connector, link);
     }
 
     /// <summary>

@@ -3,7 +3,11 @@ namespace Mcp.Frames.Resilience;
 /// <summary>Settings of an <see cref="McpSession"/>.</summary>
 public sealed class McpSessionOptions
 {
-    /// <summary>The reconnecting link's settings (its <see cref="ReconnectingLinkOptions.OnConnected"/> is set by the session).</summary>
+    /// <summary>
+    /// The reconnecting link's settings. The session runs its HELLO and re-subscribing on every connection, then
+    /// <see cref="ReconnectingLinkOptions.OnConnected"/> if set; it does not change these settings, so one instance
+    /// may serve several sessions.
+    /// </summary>
     public ReconnectingLinkOptions Link { get; set; } = new();
 
     /// <summary>How long a call waits for the link to come up before it fails; <see langword="null"/> for the request timeout.</summary>

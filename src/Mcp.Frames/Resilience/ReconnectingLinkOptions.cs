@@ -33,6 +33,14 @@ public sealed class ReconnectingLinkOptions
     /// <summary>How many state changes <see cref="ReconnectingLink.WatchAsync"/> buffers per watcher (default 64; oldest dropped).</summary>
     public int StateHistoryCapacity { get; set; } = 64;
 
+    /// <summary>A copy of these settings with another <see cref="OnConnected"/> hook.</summary>
+    internal ReconnectingLinkOptions WithOnConnected(Func<FrameConnection, CancellationToken, Task> hook)
+    {
+        var copy = (ReconnectingLinkOptions)MemberwiseClone();
+        copy.OnConnected = hook;
+        return copy;
+    }
+
     /// <summary>Checks the settings and throws an exception naming the bad one.</summary>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
     public void Validate()
