@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.IO.Pipelines;
+using Mcp.Frames.Mcp1;
+using Mcp.Frames.Mcp1.Messages;
+using Mcp.Frames.Resilience;
 using Mcp.Frames.Serial;
+using Mcp.Frames.Tests.Resilience;
 using Mcp.Frames.Transports;
 using NUnit.Framework;
 
@@ -105,6 +109,64 @@ public class SerialTransportTests(SerialBackend backend) : PtyTransportTest
         await Task.WhenAll(FrameTraffic.WriteAsync(again.Output, 100, stream: 4), FrameTraffic.WriteAsync(peer.Output, 100, stream: 5)).WaitAsync(Limit);
         TcpTransportTests.AssertClean(await atPeer.WaitAsync(Limit), 100);
         TcpTransportTests.AssertClean(await atAgain.WaitAsync(Limit), 100);
+    }
+
+    [Test]
+    public async Task A_session_over_the_pty_reconnects_by_itself_when_the_pty_comes_back_and_its_subscription_delivers_again()
+    {
+        // The device end: a small MCP/1 device on the pty's other side, made again when the pty comes back.
+        await using ITransport firstDeviceLink = await Connector(Pty.B).ConnectAsync().AsTask().WaitAsync(Limit);
+        var firstDevice = new MiniDevice(firstDeviceLink, bootId: 1, TimeProvider.System);
+        var wentDown = new TaskCompletionSource<LinkStateChange>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var failedWhileMissing = new TaskCompletionSource<LinkStateChange>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var session = new McpSession(Connector(Pty.A), new McpSessionOptions
+        {
+            Link = new ReconnectingLinkOptions { Backoff = new BackoffPolicy { Initial = TimeSpan.FromMilliseconds(20), Maximum = TimeSpan.FromMilliseconds(200) } },
+        });
+        session.Link.StateChanged += (_, change) =>
+        {
+            if (change is { Previous: LinkState.Connected, Current: LinkState.Reconnecting })
+            {
+                wentDown.TrySetResult(change);
+            }
+            else if (wentDown.Task.IsCompleted && change is { Current: LinkState.Reconnecting, Delay: not null, Error: not null })
+            {
+                failedWhileMissing.TrySetResult(change); // an attempt to open the missing port failed; backing off
+            }
+        };
+        session.Start();
+        await session.GetClientAsync().WaitAsync(Limit);
+        ResilientSubscription subscription = session.Subscribe(new SubscribeRequest(1, 0, 1, 100, SubscribeMode.OnChange));
+        await using IAsyncEnumerator<McpEvent> events = subscription.ReadAllAsync().GetAsyncEnumerator();
+        await firstDevice.WaitForSubscriptionsAsync(1).WaitAsync(Limit);
+        await firstDevice.PublishAsync(1);
+        Assert.That(await events.MoveNextAsync().AsTask().WaitAsync(Limit), Is.True);
+        Assert.That(events.Current[0], Is.EqualTo(1));
+
+        // The pty goes away (the cable is pulled): the link goes down with the hang-up as its reason, and attempts to
+        // open the port fail while it is missing.
+        await Pty.KillAsync();
+        await firstDevice.DisposeAsync();
+        LinkStateChange down = await wentDown.Task.WaitAsync(Limit);
+        Assert.That(down.Error, Is.Not.Null, down.Reason);
+        Assert.That(down.Error!.ToString(), Does.Contain("hang-up"), down.Reason);
+        LinkStateChange missing = await failedWhileMissing.Task.WaitAsync(Limit);
+        Assert.That(missing.Error!.Message, Does.Contain(Pty.A), missing.Reason);
+
+        // It comes back: the session reconnects, says HELLO to the new device and subscribes again by itself.
+        await Pty.RestartAsync();
+        await using ITransport secondDeviceLink = await Connector(Pty.B).ConnectAsync().AsTask().WaitAsync(Limit);
+        await using var secondDevice = new MiniDevice(secondDeviceLink, bootId: 2, TimeProvider.System);
+        await secondDevice.WaitForSubscriptionsAsync(1).WaitAsync(Limit);
+        await secondDevice.PublishAsync(2);
+        Assert.That(await events.MoveNextAsync().AsTask().WaitAsync(Limit), Is.True);
+        Assert.Multiple(() =>
+        {
+            Assert.That(events.Current[0], Is.EqualTo(2));
+            Assert.That(session.Link.State, Is.EqualTo(LinkState.Connected));
+            Assert.That(session.Device!.BootId, Is.EqualTo(2));
+            Assert.That(subscription.Resubscriptions, Is.EqualTo(1));
+        });
     }
 
     [Test]
