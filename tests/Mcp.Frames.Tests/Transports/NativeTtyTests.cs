@@ -179,6 +179,44 @@ public class NativeTtyTests : PtyTransportTest
     }
 
     [Test]
+    public async Task Disposal_returns_within_its_timeout_when_closing_the_port_hangs()
+    {
+        int fd = LibC.Open(Pty.A, LibC.ORdWr | LibC.ONoCtty | LibC.ONonBlock | LibC.OCloExec);
+        Assert.That(fd, Is.GreaterThanOrEqualTo(0), $"open {Pty.A}");
+        using var closeMayReturn = new ManualResetEventSlim(false);
+        var closeCalled = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var log = new CapturingLogger<TtyPump>();
+        var settings = new TtyPumpSettings(WriteTimeout: TimeSpan.FromSeconds(1), ReadTimeout: Timeout.InfiniteTimeSpan, DisposeTimeout: TimeSpan.FromMilliseconds(400));
+
+        // A close that hangs, as closing a USB serial adapter's tty can after it was pulled.
+        var pump = new TtyPump($"serial {Pty.A}", fd, (_, left) =>
+        {
+            closeCalled.TrySetResult(left);
+            closeMayReturn.Wait(Limit);
+        }, settings, log);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            await pump.DisposeAsync().AsTask().WaitAsync(Limit);
+            TimeSpan took = clock.Elapsed;
+
+            TimeSpan left = await closeCalled.Task.WaitAsync(Limit);
+            Assert.Multiple(() =>
+            {
+                Assert.That(took, Is.LessThan(TimeSpan.FromSeconds(3)), "disposal waited for the hung close");
+                Assert.That(left, Is.LessThanOrEqualTo(settings.DisposeTimeout), "the close is given what is left of the timeout");
+                Assert.That(log.Entries.Select(e => e.Message), Has.Some.Contains("closing the port"));
+                Assert.That(pump.Threads.Select(t => t.IsAlive), Is.All.False, "the tty threads ended before the close");
+            });
+        }
+        finally
+        {
+            closeMayReturn.Set();
+            _ = LibC.Close(fd);
+        }
+    }
+
+    [Test]
     public async Task No_thread_is_left_running_after_a_hang_up_and_dispose()
     {
         SerialTransport a = await Native(Pty.A).OpenAsync().AsTask().WaitAsync(Limit);
