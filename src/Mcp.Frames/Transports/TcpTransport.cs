@@ -13,7 +13,8 @@ namespace Mcp.Frames.Transports;
 /// </summary>
 /// <remarks>
 /// <para>The peer closing its side ends <see cref="DuplexPipePump.Input"/> normally; a reset or socket error ends it with
-/// a <see cref="TransportException"/>. Completing <see cref="DuplexPipePump.Output"/> sends what was written, then FIN
+/// a <see cref="TransportException"/>. So does the end of a TLS client link before its first byte: that is how a server
+/// refusing the client's certificate looks from here (the message says so). Completing <see cref="DuplexPipePump.Output"/> sends what was written, then FIN
 /// (TLS: close_notify first). No stall timeout: TCP does not lose bytes inside a stream (PROTOCOL.md §1.1 rule 5).</para>
 /// <para>Plain TCP talks to the socket directly: receives of up to one 64 KiB pipe block, and one gathering send for
 /// all the blocks a flush made available. TLS goes through the <see cref="SslStream"/>.</para>
@@ -34,12 +35,21 @@ internal sealed class TcpTransport : DuplexPipePump, ITransport
     private readonly SslStream? _tls;
     private readonly List<ArraySegment<byte>> _gather = [];
 
+    // A TLS client link until its first byte: the end of the stream before it may be the server refusing the
+    // client's certificate (see TlsRefusal).
+    private volatile bool _awaitingFirstTlsByte;
+
     /// <summary>Wraps a connected socket; with <paramref name="tls"/>, an authenticated TLS stream over it.</summary>
-    public TcpTransport(string name, Socket socket, SslStream? tls)
+    /// <param name="name">The link's name, for messages.</param>
+    /// <param name="socket">The connected socket.</param>
+    /// <param name="tls">The authenticated TLS stream over <paramref name="socket"/>, or <see langword="null"/> for plain TCP.</param>
+    /// <param name="tlsClient">Whether this end dialled and authenticated as the TLS client.</param>
+    public TcpTransport(string name, Socket socket, SslStream? tls, bool tlsClient = false)
         : base(name, TransportPipes.Create(segmentSize: BlockSize, readerScheduler: PipeScheduler.Inline), TransportPipes.Create(segmentSize: BlockSize), answerInline: true)
     {
         _socket = socket;
         _tls = tls;
+        _awaitingFirstTlsByte = tls is not null && tlsClient;
         StartPumping();
     }
 
@@ -48,7 +58,9 @@ internal sealed class TcpTransport : DuplexPipePump, ITransport
     protected override int ReceiveSizeHint => BlockSize / 2;
 
     protected override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
-        _tls is null ? _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken) : _tls.ReadAsync(buffer, cancellationToken);
+        _tls is null ? _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken)
+        : _awaitingFirstTlsByte ? ReceiveFirstTlsBytesAsync(buffer, cancellationToken)
+        : _tls.ReadAsync(buffer, cancellationToken);
 
     protected override async ValueTask SendAsync(ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
     {
@@ -91,6 +103,8 @@ internal sealed class TcpTransport : DuplexPipePump, ITransport
 
     protected override async ValueTask ShutdownSendAsync(CancellationToken cancellationToken)
     {
+        // This end closed first: the server closing its side after that answers it, it is no refusal.
+        _awaitingFirstTlsByte = false;
         if (_tls is not null)
         {
             await _tls.ShutdownAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -106,28 +120,64 @@ internal sealed class TcpTransport : DuplexPipePump, ITransport
         return default;
     }
 
+    protected override TransportException? DescribeEndOfStream() => _awaitingFirstTlsByte ? TlsRefusal(error: null) : null;
+
     protected override TransportException DescribeFailure(Exception error, bool receiving)
     {
+        if (_awaitingFirstTlsByte && IsConnectionLoss(error))
+        {
+            return TlsRefusal(error);
+        }
+
         string direction = receiving ? "receiving" : "sending";
         return new TransportException($"{Name}: connection lost while {direction}: {Reason(error)}", error);
     }
 
-    /// <summary>A short reason for a socket or TLS error, for messages.</summary>
-    internal static string Reason(Exception error)
+    /// <summary>
+    /// The failure of a TLS client link that the server closed (or reset) before sending a single byte. SslStream's
+    /// server checks the client's certificate after the TLS handshake proper (on Linux it sends no alert), so the
+    /// client's handshake succeeds and a refused client sees nothing but the end of the stream (TLS 1.2 and 1.3
+    /// alike), or a reset or broken pipe when it wrote first. A server that accepts a client and then closes without
+    /// ever sending looks the same, hence "may".
+    /// </summary>
+    private TransportException TlsRefusal(Exception? error)
     {
-        Exception root = error is IOException { InnerException: SocketException or AuthenticationException } io ? io.InnerException! : error;
-        return root switch
-        {
-            SocketException { SocketErrorCode: SocketError.ConnectionReset } => "the peer reset the connection",
-            SocketException { SocketErrorCode: SocketError.ConnectionAborted } => "the connection was aborted",
-            SocketException { SocketErrorCode: SocketError.TimedOut } => "the peer stopped answering (TCP keep-alive or retransmission timeout)",
-            SocketException { SocketErrorCode: SocketError.Shutdown } => "the socket was shut down",
-            SocketException se => $"socket error {se.SocketErrorCode}: {se.Message}",
-            ObjectDisposedException => "the socket was closed",
-            AuthenticationException ae => $"TLS error: {ae.Message}",
-            _ => root.Message,
-        };
+        string ended = error is not null && Root(error) is SocketException { SocketErrorCode: SocketError.ConnectionReset } ? "reset" : "closed";
+        return new TransportException(
+            $"{Name}: the server {ended} the TLS connection after the handshake without sending anything: it may have refused this client's certificate (none presented, or not one the server accepts); the server's log says why.",
+            error);
     }
+
+    // A reset, or a broken pipe (EPIPE, reported as Shutdown) when this end wrote after the server had closed.
+    private static bool IsConnectionLoss(Exception error) =>
+        Root(error) is SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown };
+
+    private static Exception Root(Exception error) =>
+        error is IOException { InnerException: SocketException or AuthenticationException } io ? io.InnerException! : error;
+
+    private async ValueTask<int> ReceiveFirstTlsBytesAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        int received = await _tls!.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        if (received > 0)
+        {
+            _awaitingFirstTlsByte = false;
+        }
+
+        return received;
+    }
+
+    /// <summary>A short reason for a socket or TLS error, for messages.</summary>
+    internal static string Reason(Exception error) => Root(error) switch
+    {
+        SocketException { SocketErrorCode: SocketError.ConnectionReset } => "the peer reset the connection",
+        SocketException { SocketErrorCode: SocketError.ConnectionAborted } => "the connection was aborted",
+        SocketException { SocketErrorCode: SocketError.TimedOut } => "the peer stopped answering (TCP keep-alive or retransmission timeout)",
+        SocketException { SocketErrorCode: SocketError.Shutdown } => "the socket was shut down",
+        SocketException se => $"socket error {se.SocketErrorCode}: {se.Message}",
+        ObjectDisposedException => "the socket was closed",
+        AuthenticationException ae => $"TLS error: {ae.Message}",
+        Exception root => root.Message,
+    };
 
     private async Task SendRestAsync(ReadOnlySequence<byte> rest, CancellationToken cancellationToken)
     {

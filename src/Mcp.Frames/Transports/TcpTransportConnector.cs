@@ -17,6 +17,12 @@ namespace Mcp.Frames.Transports;
 /// certificate, and <see cref="SslClientAuthenticationOptions.ClientCertificates"/> for mutual TLS. Do not change the
 /// options object while the connector is in use.
 /// </para>
+/// <para>
+/// A server may check the client's certificate only after the handshake (SslStream does, without a TLS alert), so
+/// <see cref="ConnectAsync"/> succeeds also for a client it refuses. The link's <see cref="System.IO.Pipelines.IDuplexPipe.Input"/>
+/// then fails with a <see cref="TransportException"/> that says the server ended the connection without sending
+/// anything and may have refused the certificate.
+/// </para>
 /// </remarks>
 public sealed class TcpTransportConnector : ITransportConnector
 {
@@ -90,7 +96,7 @@ public sealed class TcpTransportConnector : ITransportConnector
             Socket owned = socket;
             socket = null; // the TLS stream owns it from here, also when the handshake fails
             SslStream ssl = await TlsHandshake.AsClientAsync(Name, owned, Tls, timeout.Token).ConfigureAwait(false);
-            return new TcpTransport(Name, owned, ssl);
+            return new TcpTransport(Name, owned, ssl, tlsClient: true);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -16,9 +16,10 @@ namespace Mcp.Frames.Transports;
 /// A background loop accepts connections and runs TLS handshakes concurrently (each limited by the handshake timeout),
 /// so one slow or hostile client never delays the others. A connection whose handshake fails is closed and logged
 /// (warning) with a <see cref="TransportException"/> that names the client and the reason; <see cref="AcceptAsync"/>
-/// only returns connections that are ready. (SslStream checks a client certificate after the TLS handshake proper, so
-/// a client refused for its certificate sees its connection close right after connecting, without a reason: the
-/// reason is in this listener's log.)
+/// only returns connections that are ready. (SslStream checks a client certificate after the TLS handshake proper and
+/// sends no alert, so a client refused for its certificate connects, then sees its connection end before a single
+/// byte: <see cref="TcpTransportConnector"/>'s link reports that as a possible refusal; the reason is in this
+/// listener's log.)
 /// </para>
 /// <para>
 /// <see cref="DisposeAsync"/> is the graceful shutdown: it stops listening, abandons handshakes in progress, closes

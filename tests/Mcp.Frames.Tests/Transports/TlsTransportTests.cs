@@ -1,6 +1,8 @@
-using System.Net;
 using System.IO.Pipelines;
+using System.Net;
 using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Mcp.Frames.Transports;
 using Microsoft.Extensions.Logging;
@@ -73,27 +75,21 @@ public class TlsTransportTests : TransportTest
             $"tls 127.0.0.1:{listener.LocalEndPoint.Port}: TLS handshake failed: The remote certificate was rejected by the provided RemoteCertificateValidationCallback."));
     }
 
-    [Test]
-    public async Task A_missing_client_certificate_is_refused_and_the_server_says_why()
+    [TestCase(SslProtocols.Tls12)]
+    [TestCase(SslProtocols.Tls13)]
+    public async Task A_missing_client_certificate_is_refused_and_both_sides_say_why(SslProtocols protocol)
     {
         var serverLog = new CapturingLogger<TcpTransportListener>();
-        await using var listener = new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0), ServerOptions(requireClient: true), logger: serverLog);
-        var connector = new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port, ClientOptions(pin: _server));
+        await using var listener = new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0), ServerOptions(requireClient: true, protocol), logger: serverLog);
+        var connector = new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port, ClientOptions(pin: _server, protocol: protocol));
         int port = listener.LocalEndPoint.Port;
 
-        // SslStream's server checks the client's certificate after the TLS handshake proper and then just closes, so the
-        // client's ConnectAsync succeeds and its link ends at once, without a byte and without a reason (TLS 1.2 and 1.3
-        // alike). The reason is on the server's side.
-        try
-        {
-            await using ITransport client = await connector.ConnectAsync().AsTask().WaitAsync(Limit);
-            ReadResult end = await TcpTransportTests.ReadToEndAsync(client.Input).WaitAsync(Limit);
-            Assert.That(end.Buffer.IsEmpty && end.IsCompleted, Is.True);
-        }
-        catch (TransportException ex)
-        {
-            Assert.That(ex.Message, Does.StartWith($"tls 127.0.0.1:{port}: "));
-        }
+        // SslStream's server checks the client's certificate after the TLS handshake proper and then just closes, so
+        // the client's ConnectAsync succeeds (TLS 1.2 and 1.3 alike) and its link ends before a single byte.
+        await using ITransport client = await connector.ConnectAsync().AsTask().WaitAsync(Limit);
+        var error = Assert.ThrowsAsync<TransportException>(async () => await TcpTransportTests.ReadToEndAsync(client.Input).WaitAsync(Limit));
+        Assert.That(error!.Message, Is.EqualTo(
+            $"tls 127.0.0.1:{port}: the server closed the TLS connection after the handshake without sending anything: it may have refused this client's certificate (none presented, or not one the server accepts); the server's log says why."));
 
         // The server refuses with a message that names the client, the listener and the reason.
         LogEntry refused = await serverLog.WaitForAsync(e => e.Exception is TransportException).WaitAsync(Limit);
@@ -104,10 +100,116 @@ public class TlsTransportTests : TransportTest
     }
 
     [Test]
+    public async Task A_client_certificate_other_than_the_pinned_one_is_refused_and_both_sides_say_why()
+    {
+        var serverLog = new CapturingLogger<TcpTransportListener>();
+        await using var listener = new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0), ServerOptions(requireClient: true), logger: serverLog);
+        using X509Certificate2 stranger = TestCertificates.CreateClient("mcp-other-client");
+        var connector = new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port, ClientOptions(pin: _server, certificate: stranger));
+        int port = listener.LocalEndPoint.Port;
+
+        await using ITransport client = await connector.ConnectAsync().AsTask().WaitAsync(Limit);
+        var error = Assert.ThrowsAsync<TransportException>(async () => await TcpTransportTests.ReadToEndAsync(client.Input).WaitAsync(Limit));
+        Assert.That(error!.Message, Does.StartWith($"tls 127.0.0.1:{port}: the server closed the TLS connection after the handshake without sending anything: it may have refused this client's certificate"));
+
+        LogEntry refused = await serverLog.WaitForAsync(e => e.Exception is TransportException).WaitAsync(Limit);
+        Assert.That(refused.Level, Is.EqualTo(LogLevel.Warning));
+        Assert.That(refused.Exception!.Message, Does.Match($@"^tls 127\.0\.0\.1:\d+ \(on tls listener 127\.0\.0\.1:{port}\): TLS handshake failed: "));
+        Assert.That(refused.Exception.Message, Does.Contain("The remote certificate was rejected by the provided RemoteCertificateValidationCallback."));
+        Assert.That(refused.Exception.Message, Does.Contain("or one that validation rejected"));
+    }
+
+    [Test]
+    public async Task A_refused_client_that_writes_first_learns_the_same_from_input_and_output()
+    {
+        await using var listener = new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0), ServerOptions(requireClient: true));
+        var connector = new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port, ClientOptions(pin: _server));
+        int port = listener.LocalEndPoint.Port;
+
+        // Writing into the refused connection makes the server's kernel answer with a reset, and later sends fail with
+        // a broken pipe; whether the link sees that or the end of the stream first, it is the same refusal.
+        await using ITransport client = await connector.ConnectAsync().AsTask().WaitAsync(Limit);
+        var sent = Assert.ThrowsAsync<TransportException>(async () => await WriteUntilFailureAsync(client.Output).WaitAsync(Limit));
+        var received = Assert.ThrowsAsync<TransportException>(async () => await TcpTransportTests.ReadToEndAsync(client.Input).WaitAsync(Limit));
+
+        Assert.That(received!.Message, Does.Match($@"^tls 127\.0\.0\.1:{port}: the server (closed|reset) the TLS connection after the handshake without sending anything: it may have refused this client's certificate"));
+        Assert.That(sent!.Message, Is.EqualTo(received.Message));
+    }
+
+    [Test]
+    public async Task A_server_resetting_right_after_the_handshake_is_reported_as_a_possible_refusal()
+    {
+        using var raw = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        raw.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        raw.Listen();
+        int port = ((IPEndPoint)raw.LocalEndPoint!).Port;
+        Task<Socket> accepting = raw.AcceptAsync();
+        var connector = new TcpTransportConnector("127.0.0.1", port, ClientOptions(pin: _server));
+        Task<ITransport> connecting = connector.ConnectAsync().AsTask();
+        using Socket peer = await accepting.WaitAsync(Limit);
+        await using (var ssl = new SslStream(new NetworkStream(peer, ownsSocket: false), leaveInnerStreamOpen: true))
+        {
+            await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _server }).WaitAsync(Limit);
+            await using ITransport client = await connecting.WaitAsync(Limit);
+
+            peer.LingerState = new LingerOption(true, 0);
+            peer.Close(); // RST, without a byte of application data
+
+            var error = Assert.ThrowsAsync<TransportException>(async () => await TcpTransportTests.ReadToEndAsync(client.Input).WaitAsync(Limit));
+            Assert.That(error!.Message, Is.EqualTo(
+                $"tls 127.0.0.1:{port}: the server reset the TLS connection after the handshake without sending anything: it may have refused this client's certificate (none presented, or not one the server accepts); the server's log says why."));
+            Assert.That(error.InnerException, Is.Not.Null);
+        }
+    }
+
+    [Test]
+    public async Task A_server_closing_after_it_sent_something_ends_the_clients_input_normally()
+    {
+        await using var listener = new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0), ServerOptions(requireClient: true));
+        ValueTask<ITransport> accepting = listener.AcceptAsync();
+        var connector = new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port, ClientOptions(pin: _server, certificate: _client));
+        await using ITransport client = await connector.ConnectAsync().AsTask().WaitAsync(Limit);
+        ITransport server = await accepting.AsTask().WaitAsync(Limit);
+
+        await FrameTraffic.WriteAsync(server.Output, 3).WaitAsync(Limit);
+        await server.DisposeAsync();
+
+        FrameCheck check = await FrameTraffic.ReadAsync(client.Input, expected: int.MaxValue).WaitAsync(Limit);
+        TcpTransportTests.AssertClean(check, 3);
+    }
+
+    [Test]
+    public async Task A_server_closing_after_the_client_closed_its_side_ends_the_clients_input_normally()
+    {
+        await using var listener = new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0), ServerOptions(requireClient: true));
+        ValueTask<ITransport> accepting = listener.AcceptAsync();
+        var connector = new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port, ClientOptions(pin: _server, certificate: _client));
+        await using ITransport client = await connector.ConnectAsync().AsTask().WaitAsync(Limit);
+        ITransport server = await accepting.AsTask().WaitAsync(Limit);
+
+        // Nothing was ever sent to the client, but its own close came first: the server's close answers it.
+        await client.Output.CompleteAsync();
+        ReadResult end = await TcpTransportTests.ReadToEndAsync(server.Input).WaitAsync(Limit);
+        Assert.That(end.IsCompleted, Is.True);
+        await server.DisposeAsync();
+
+        end = await TcpTransportTests.ReadToEndAsync(client.Input).WaitAsync(Limit);
+        Assert.That(end.IsCompleted, Is.True);
+    }
+
+    [Test]
     public void Listener_without_a_server_certificate_is_rejected()
     {
         var error = Assert.Throws<ArgumentException>(() => _ = new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0), new SslServerAuthenticationOptions()));
         Assert.That(error!.Message, Does.Contain("server certificate"));
+    }
+
+    private static async Task WriteUntilFailureAsync(PipeWriter output)
+    {
+        while (true)
+        {
+            await FrameTraffic.WriteAsync(output, 5);
+        }
     }
 
     private static async Task ExchangeAsync(ITransport client, ITransport server)
@@ -121,12 +223,13 @@ public class TlsTransportTests : TransportTest
         TcpTransportTests.AssertClean(await atClient.WaitAsync(Limit), 100, "client");
     }
 
-    private SslServerAuthenticationOptions ServerOptions(bool requireClient)
+    private SslServerAuthenticationOptions ServerOptions(bool requireClient, SslProtocols protocol = SslProtocols.None)
     {
         string clientPin = TestCertificates.Sha256(_client);
         return new SslServerAuthenticationOptions
         {
             ServerCertificate = _server,
+            EnabledSslProtocols = protocol,
             ClientCertificateRequired = requireClient,
             RemoteCertificateValidationCallback = requireClient
                 ? (_, certificate, _, _) => certificate is not null && TestCertificates.Sha256(certificate) == clientPin
@@ -134,12 +237,13 @@ public class TlsTransportTests : TransportTest
         };
     }
 
-    private static SslClientAuthenticationOptions ClientOptions(X509Certificate2 pin, X509Certificate2? certificate = null)
+    private static SslClientAuthenticationOptions ClientOptions(X509Certificate2 pin, X509Certificate2? certificate = null, SslProtocols protocol = SslProtocols.None)
     {
         string pinned = TestCertificates.Sha256(pin);
         return new SslClientAuthenticationOptions
         {
             TargetHost = "localhost",
+            EnabledSslProtocols = protocol,
             RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && TestCertificates.Sha256(presented) == pinned,
             ClientCertificates = certificate is null ? null : new X509CertificateCollection { certificate },
         };
