@@ -198,6 +198,24 @@ public class TlsTransportTests : TransportTest
     }
 
     [Test]
+    public async Task A_client_that_never_starts_its_handshake_does_not_hold_up_the_next_one()
+    {
+        // The silent client's handshake could wait for minutes; the next client must not wait behind it.
+        TimeSpan prompt = TimeSpan.FromSeconds(5);
+        await using var listener = new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0), ServerOptions(requireClient: false), handshakeTimeout: TimeSpan.FromMinutes(5));
+        using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await silent.ConnectAsync(listener.LocalEndPoint).WaitAsync(Limit); // queued first: accepted first
+        ValueTask<ITransport> accepting = listener.AcceptAsync();
+        var connector = new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port, ClientOptions(pin: _server), connectTimeout: Limit);
+
+        await using ITransport client = await connector.ConnectAsync().AsTask().WaitAsync(prompt);
+        await using ITransport server = await accepting.AsTask().WaitAsync(prompt);
+
+        Assert.That(server.Name, Is.Not.EqualTo($"tls {silent.LocalEndPoint}"), "the silent client is not handed out");
+        await ExchangeAsync(client, server);
+    }
+
+    [Test]
     public void Listener_without_a_server_certificate_is_rejected()
     {
         var error = Assert.Throws<ArgumentException>(() => _ = new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0), new SslServerAuthenticationOptions()));
