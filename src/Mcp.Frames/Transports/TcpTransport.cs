@@ -55,6 +55,9 @@ internal sealed class TcpTransport : DuplexPipePump, ITransport
 
     public TimeSpan? StallTimeout => null;
 
+    /// <summary>The connected socket (tests read its options back).</summary>
+    internal Socket Socket => _socket;
+
     protected override int ReceiveSizeHint => BlockSize / 2;
 
     protected override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>

@@ -92,6 +92,27 @@ public class TcpTransportTests : TransportTest
         });
     }
 
+    [Test]
+    public async Task Both_ends_have_nagle_off_and_tcp_keep_alive_on_with_the_documented_timing()
+    {
+        await using var listener = new TcpTransportListener(AnyLoopbackPort);
+        (ITransport connected, ITransport accepted) = await ConnectPairAsync(listener);
+        await using ITransport client = connected;
+        await using ITransport server = accepted;
+
+        foreach ((string end, Socket socket) in new[] { ("connector", ((TcpTransport)client).Socket), ("listener", ((TcpTransport)server).Socket) })
+        {
+            Assert.Multiple(() =>
+            {
+                Assert.That(socket.NoDelay, Is.True, $"{end}: NoDelay");
+                Assert.That((int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive)!, Is.Not.Zero, $"{end}: KeepAlive");
+                Assert.That((int)socket.GetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime)!, Is.EqualTo(30), $"{end}: keep-alive idle time (s)");
+                Assert.That((int)socket.GetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval)!, Is.EqualTo(5), $"{end}: keep-alive interval (s)");
+                Assert.That((int)socket.GetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount)!, Is.EqualTo(3), $"{end}: keep-alive probes");
+            });
+        }
+    }
+
     /// <summary>A client connected to <paramref name="listener"/> and the server end it accepted.</summary>
     private static async Task<(ITransport Client, ITransport Server)> ConnectPairAsync(TcpTransportListener listener)
     {
