@@ -1,7 +1,9 @@
+using System.IO.Pipelines;
 using Mcp.Frames.Connections;
 using Mcp.Frames.Framing;
 using Mcp.Frames.Mcp1;
 using Mcp.Frames.Tests.Support;
+using Mcp.Frames.Transports;
 using NUnit.Framework;
 
 namespace Mcp.Frames.Tests.Connections;
@@ -64,6 +66,59 @@ public class StallRecoveryTests : ConnectionTestBase
     }
 
     [Test]
+    public async Task The_transports_stall_timeout_applies_when_the_options_leave_it_unset()
+    {
+        (TestDuplexPipe gatewayEnd, TestDuplexPipe deviceEnd) = TestDuplexPipe.CreatePair();
+        RawPeer gateway = Track(new RawPeer(gatewayEnd));
+        FrameConnection device = Track(new FrameConnection(new SerialLikeTransport(deviceEnd, Stall), options: Options("dev")));
+        device.Start();
+
+        // A PING whose len low byte was lost, then two good PINGs that disappear inside its candidate (as above).
+        byte[] broken = FrameWriter.ToArray(McpCommand.Ping, [1, 0xAA, 0xBB]);
+        broken = [.. broken[..2], .. broken[3..]];
+        byte[] good = [.. FrameWriter.ToArray(McpCommand.Ping, [2, 0x11]), .. FrameWriter.ToArray(McpCommand.Ping, [3, 0x22])];
+        await gateway.SendBytesAsync(broken.Concat(good).ToArray());
+        await deviceEnd.ObservedInput.WaitForExaminedAsync(broken.Length + good.Length);
+
+        Assert.That(gateway.Queued, Is.Zero, "the good requests are still hidden in the stalled candidate");
+        Clock.Advance(Stall);
+
+        List<RawFrame> answers = await gateway.ReadFramesAsync(2);
+        Assert.Multiple(() =>
+        {
+            Assert.That(answers.Select(a => a.Seq), Is.EquivalentTo(new byte[] { 2, 3 }), "both good requests answered (handlers run concurrently)");
+            Assert.That(device.ReceiverCounters.Stalled, Is.EqualTo(1));
+            Assert.That(device.ReceiverCounters.Delivered, Is.EqualTo(2));
+            Assert.That(device.IsOpen, Is.True);
+        });
+    }
+
+    [Test]
+    public async Task A_transport_without_a_stall_timeout_gets_no_stall_recovery()
+    {
+        (TestDuplexPipe gatewayEnd, TestDuplexPipe deviceEnd) = TestDuplexPipe.CreatePair();
+        RawPeer gateway = Track(new RawPeer(gatewayEnd));
+        FrameConnection device = Track(new FrameConnection(new SerialLikeTransport(deviceEnd, stallTimeout: null), options: Options("dev")));
+        device.Start();
+        byte[] broken = FrameWriter.ToArray(McpCommand.Ping, [1, 0xAA, 0xBB]);
+        broken = [.. broken[..2], .. broken[3..]];
+        byte[] good = [.. FrameWriter.ToArray(McpCommand.Ping, [2, 0x11]), .. FrameWriter.ToArray(McpCommand.Ping, [3, 0x22])];
+        await gateway.SendBytesAsync(broken.Concat(good).ToArray());
+        await deviceEnd.ObservedInput.WaitForExaminedAsync(broken.Length + good.Length);
+
+        // The read loop arms its stall timer before it advances the pipe: none was armed.
+        Assert.That(Clock.ArmedCount(Stall), Is.Zero, "a stall timer");
+        Clock.Advance(Stall);
+        await Task.Yield();
+        Assert.Multiple(() =>
+        {
+            Assert.That(device.ReceiverCounters.Stalled, Is.Zero);
+            Assert.That(device.ReceiverCounters.Delivered, Is.Zero);
+            Assert.That(gateway.Queued, Is.Zero);
+        });
+    }
+
+    [Test]
     public async Task The_requester_side_recovers_too_a_broken_answer_then_a_good_one()
     {
         (TestDuplexPipe gatewayEnd, TestDuplexPipe deviceEnd) = TestDuplexPipe.CreatePair();
@@ -98,5 +153,23 @@ public class StallRecoveryTests : ConnectionTestBase
         Clock.Advance(TimeSpan.FromSeconds(1));
         Assert.ThrowsAsync<RequestTimeoutException>(() => first.WaitAsync(Bound));
         Assert.That(gateway.ReceiverCounters.Stalled, Is.EqualTo(1));
+    }
+
+    /// <summary>A link that reports a stall timeout of its own, as a serial transport does.</summary>
+    private sealed class SerialLikeTransport(TestDuplexPipe end, TimeSpan? stallTimeout) : ITransport
+    {
+        public string Name => "serial-like";
+
+        public TimeSpan? StallTimeout => stallTimeout;
+
+        public PipeReader Input => end.Input;
+
+        public PipeWriter Output => end.Output;
+
+        public async ValueTask DisposeAsync()
+        {
+            await end.Input.CompleteAsync();
+            await end.Output.CompleteAsync();
+        }
     }
 }
