@@ -14,8 +14,8 @@ namespace Mcp.Frames.Transports;
 /// <remarks>
 /// <para>The peer closing its side ends <see cref="DuplexPipePump.Input"/> normally; a reset or socket error ends it with
 /// a <see cref="TransportException"/>. So does the end of a TLS client link before its first byte: that is how a server
-/// refusing the client's certificate looks from here (the message says so). Completing <see cref="DuplexPipePump.Output"/> sends what was written, then FIN
-/// (TLS: close_notify first). No stall timeout: TCP does not lose bytes inside a stream (PROTOCOL.md §1.1 rule 5).</para>
+/// refusing the client's certificate looks from here (the message says so). Completing
+/// <see cref="DuplexPipePump.Output"/> sends what was written, then FIN (TLS: close_notify first). No stall timeout: TCP does not lose bytes inside a stream (PROTOCOL.md §1.1 rule 5).</para>
 /// <para>Plain TCP talks to the socket directly: receives of up to one 64 KiB pipe block, and one gathering send for
 /// all the blocks a flush made available. TLS goes through the <see cref="SslStream"/>.</para>
 /// <para>Thread hand-overs are kept off the round trip. Code awaiting <see cref="DuplexPipePump.Input"/> resumes on
