@@ -16,10 +16,16 @@ public sealed class BackoffPolicy
     /// <summary>How much the cap grows per attempt (default 2).</summary>
     public double Multiplier { get; init; } = 2.0;
 
-    /// <summary>Attempts after which the link gives up and faults; <see langword="null"/> (the default) for unlimited.</summary>
+    /// <summary>
+    /// Failed connect attempts in a row after which the link gives up and faults (a connection that opens starts the
+    /// count over); <see langword="null"/> (the default) for unlimited.
+    /// </summary>
     public int? MaxAttempts { get; init; }
 
-    /// <summary>After a connection stayed up this long, the attempt count starts over (default 10 s).</summary>
+    /// <summary>
+    /// After a connection stayed up this long, the backoff starts over at <see cref="Initial"/> (default 10 s); after one
+    /// that died sooner it keeps growing, so that a flapping link does not reconnect at the first step each time.
+    /// </summary>
     public TimeSpan ResetAfter { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Checks the settings and throws an exception naming the bad one.</summary>

@@ -196,29 +196,35 @@ public sealed class ReconnectingLink : IAsyncDisposable
     {
         CancellationToken stop = _stop.Token;
         bool everConnected = false;
-        int attempt = 0;
+
+        // Two counts: the failed connect attempts in a row (what MaxAttempts bounds; a connection that opens starts it
+        // over), and the backoff step, which also grows with connections that die young, so that a flapping link
+        // keeps backing off; only a connection that stayed up for ResetAfter starts the backoff over.
+        int failures = 0;
+        int step = 0;
         try
         {
             while (!stop.IsCancellationRequested)
             {
-                Volatile.Write(ref _attempt, attempt + 1);
-                SetState(everConnected || attempt > 0 ? LinkState.Reconnecting : LinkState.Connecting, $"connecting to {_connector.Name} (attempt {attempt + 1})", null);
+                Volatile.Write(ref _attempt, failures + 1);
+                SetState(everConnected || failures > 0 ? LinkState.Reconnecting : LinkState.Connecting, $"connecting to {_connector.Name} (attempt {failures + 1})", null);
                 FrameConnection? connection = await TryConnectAsync(stop).ConfigureAwait(false);
                 if (connection is null)
                 {
-                    attempt++;
-                    if (_options.Backoff.MaxAttempts is { } max && attempt >= max)
+                    failures++;
+                    if (_options.Backoff.MaxAttempts is { } max && failures >= max)
                     {
-                        SetState(LinkState.Faulted, $"gave up on {_connector.Name} after {attempt} attempts{DescribeLastError()}", LastError);
+                        SetState(LinkState.Faulted, $"gave up on {_connector.Name} after {failures} failed attempts in a row{DescribeLastError()}", LastError);
                         FailWaiters();
                         return;
                     }
 
-                    await BackoffAsync(attempt, stop).ConfigureAwait(false);
+                    await BackoffAsync(++step, failures + 1, stop).ConfigureAwait(false);
                     continue;
                 }
 
                 everConnected = true;
+                failures = 0;
                 long connectedAt = _time.GetTimestamp();
                 Volatile.Write(ref _current, connection);
                 TaskCompletionSource<FrameConnection> waiters;
@@ -247,11 +253,11 @@ public sealed class ReconnectingLink : IAsyncDisposable
                     break;
                 }
 
-                // A connection that stayed up for a healthy period resets the backoff.
-                attempt = _time.GetElapsedTime(connectedAt) >= _options.Backoff.ResetAfter ? 1 : attempt + 1;
+                step = _time.GetElapsedTime(connectedAt) >= _options.Backoff.ResetAfter ? 1 : step + 1;
                 Volatile.Write(ref _lastError, closed.Error);
+                Volatile.Write(ref _attempt, 1);
                 SetState(LinkState.Reconnecting, closed.Message, closed.Error);
-                await BackoffAsync(attempt, stop).ConfigureAwait(false);
+                await BackoffAsync(step, 1, stop).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -307,10 +313,15 @@ public sealed class ReconnectingLink : IAsyncDisposable
         return connection;
     }
 
-    private async Task BackoffAsync(int attempt, CancellationToken stop)
+    /// <summary>Waits out the backoff before the next attempt, reporting the delay.</summary>
+    /// <param name="step">The backoff step: 1 for the first wait after a healthy connection or the first failure.</param>
+    /// <param name="nextAttempt">The number of the attempt the wait comes before (what the change reports).</param>
+    /// <param name="stop">Stops waiting.</param>
+    private async Task BackoffAsync(int step, int nextAttempt, CancellationToken stop)
     {
-        TimeSpan delay = _options.Backoff.NextDelay(attempt, _random);
-        SetState(LinkState.Reconnecting, $"next attempt in {delay.TotalMilliseconds:0} ms (cap {_options.Backoff.Cap(attempt).TotalMilliseconds:0} ms){DescribeLastError()}", LastError, delay);
+        TimeSpan delay = _options.Backoff.NextDelay(step, _random);
+        Volatile.Write(ref _attempt, nextAttempt);
+        SetState(LinkState.Reconnecting, $"next attempt ({nextAttempt}) in {delay.TotalMilliseconds:0} ms (cap {_options.Backoff.Cap(step).TotalMilliseconds:0} ms){DescribeLastError()}", LastError, delay);
         if (delay > TimeSpan.Zero)
         {
             await Task.Delay(delay, _time, stop).ConfigureAwait(false);
