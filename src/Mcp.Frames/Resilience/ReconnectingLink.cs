@@ -96,34 +96,52 @@ public sealed class ReconnectingLink : IAsyncDisposable
             return current;
         }
 
-        Task<FrameConnection> connected;
-        lock (_lock)
+        TimeSpan wait = timeout ?? _options.Connection.RequestTimeout;
+        long started = _time.GetTimestamp();
+        while (true)
         {
-            if (_state is LinkState.Stopped or LinkState.Faulted)
+            Task<FrameConnection> connected;
+            lock (_lock)
+            {
+                if (_state is LinkState.Stopped or LinkState.Faulted)
+                {
+                    throw Down();
+                }
+
+                // A connection can close before the link's loop sees it go (its Completion waits for the transport
+                // to be released); until then it would still be handed out. It is down: wait for the next one.
+                if (_connected.Task is { IsCompletedSuccessfully: true, Result.IsOpen: false })
+                {
+                    _connected = NewConnectedSource();
+                }
+
+                connected = _connected.Task;
+            }
+
+            if (_options.FailFastWhenDown && !connected.IsCompleted)
             {
                 throw Down();
             }
 
-            connected = _connected.Task;
-        }
-
-        if (_options.FailFastWhenDown && !connected.IsCompleted)
-        {
-            throw Down();
-        }
-
-        TimeSpan wait = timeout ?? _options.Connection.RequestTimeout;
-        try
-        {
-            return await connected.WaitAsync(wait, _time, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            throw new RequestTimeoutException($"Link {Name} did not come up within {wait.TotalMilliseconds:0} ms (state {State}, attempt {Volatile.Read(ref _attempt)}{DescribeLastError()}).")
+            TimeSpan left = wait - _time.GetElapsedTime(started);
+            FrameConnection connection;
+            try
             {
-                LinkName = Name,
-                Timeout = wait,
-            };
+                connection = await connected.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw new RequestTimeoutException($"Link {Name} did not come up within {wait.TotalMilliseconds:0} ms (state {State}, attempt {Volatile.Read(ref _attempt)}{DescribeLastError()}).")
+                {
+                    LinkName = Name,
+                    Timeout = wait,
+                };
+            }
+
+            if (connection.IsOpen)
+            {
+                return connection;
+            }
         }
     }
 
@@ -245,7 +263,11 @@ public sealed class ReconnectingLink : IAsyncDisposable
                 Volatile.Write(ref _current, null);
                 lock (_lock)
                 {
-                    _connected = NewConnectedSource();
+                    // A caller that found the connection closed may have put a new source in already; keep its waiters.
+                    if (_connected.Task.IsCompleted)
+                    {
+                        _connected = NewConnectedSource();
+                    }
                 }
 
                 if (stop.IsCancellationRequested)
