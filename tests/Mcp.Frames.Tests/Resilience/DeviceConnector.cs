@@ -7,9 +7,10 @@ namespace Mcp.Frames.Tests.Resilience;
 /// <summary>
 /// Opens in-memory links to a fresh <see cref="MiniDevice"/> each time, refusing the first attempts, or every attempt
 /// while <see cref="Refusing"/> is set. With <see cref="HoldDisposal"/> set, the client end of the next link does not
-/// finish its disposal until the test releases it (a connection that is closed but not yet complete).
+/// finish its disposal until the test releases it (a connection that is closed but not yet complete). The device of
+/// attempt n has boot id <c>bootIdBase + n</c>.
 /// </summary>
-internal sealed class DeviceConnector(TimeProvider time, int refusals = 0) : ITransportConnector
+internal sealed class DeviceConnector(TimeProvider time, int refusals = 0, string name = "devices", uint bootIdBase = 1000) : ITransportConnector
 {
     private int _refusals = refusals;
     private int _attempts;
@@ -29,7 +30,7 @@ internal sealed class DeviceConnector(TimeProvider time, int refusals = 0) : ITr
     /// <summary>The next link's client end waits for this before it is disposed; set before that link is opened.</summary>
     public HeldDisposal? HoldDisposal { get; set; }
 
-    public string Name => "devices";
+    public string Name => name;
 
     public MiniDevice LastDevice => Devices.Last();
 
@@ -38,11 +39,11 @@ internal sealed class DeviceConnector(TimeProvider time, int refusals = 0) : ITr
         int attempt = Interlocked.Increment(ref _attempts);
         if (_refusing || Interlocked.Decrement(ref _refusals) >= 0)
         {
-            throw new TransportException("devices: connection refused");
+            throw new TransportException($"{name}: connection refused");
         }
 
-        (InMemoryTransport client, InMemoryTransport device) = InMemoryTransport.CreatePair("client", "device");
-        Devices.Enqueue(new MiniDevice(device, (uint)(1000 + attempt), time));
+        (InMemoryTransport client, InMemoryTransport device) = InMemoryTransport.CreatePair(name, name + " device");
+        Devices.Enqueue(new MiniDevice(device, bootIdBase + (uint)attempt, time));
         return new ValueTask<ITransport>(HoldDisposal is { } hold ? new HeldTransport(client, hold) : client);
     }
 

@@ -14,23 +14,6 @@ public class McpSessionOptionsTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
-    /// <summary>Opens in-memory links, each to a fresh <see cref="MiniDevice"/> with its own boot id.</summary>
-    private sealed class DeviceConnector(string name, uint firstBootId) : ITransportConnector
-    {
-        private uint _nextBootId = firstBootId;
-
-        public ConcurrentQueue<MiniDevice> Devices { get; } = new();
-
-        public string Name => name;
-
-        public ValueTask<ITransport> ConnectAsync(CancellationToken cancellationToken = default)
-        {
-            (InMemoryTransport client, InMemoryTransport device) = InMemoryTransport.CreatePair(name, name + " device");
-            Devices.Enqueue(new MiniDevice(device, Interlocked.Increment(ref _nextBootId), TimeProvider.System));
-            return new ValueTask<ITransport>(client);
-        }
-    }
-
     [Test]
     public async Task One_options_instance_serves_two_sessions_each_with_its_own_hello_and_subscriptions()
     {
@@ -47,8 +30,8 @@ public class McpSessionOptionsTests
             },
         };
         Func<FrameConnection, CancellationToken, Task>? userHook = shared.Link.OnConnected;
-        var connectorA = new DeviceConnector("link a", 100);
-        var connectorB = new DeviceConnector("link b", 200);
+        var connectorA = new DeviceConnector(TimeProvider.System, name: "link a", bootIdBase: 100);
+        var connectorB = new DeviceConnector(TimeProvider.System, name: "link b", bootIdBase: 200);
 
         await using var sessionA = new McpSession(connectorA, shared);
         await using var sessionB = new McpSession(connectorB, shared);
@@ -84,7 +67,7 @@ public class McpSessionOptionsTests
     [Test]
     public void Options_without_link_settings_are_refused_naming_them()
     {
-        var error = Assert.Throws<ArgumentException>(() => _ = new McpSession(new DeviceConnector("x", 1), new McpSessionOptions { Link = null! }));
+        var error = Assert.Throws<ArgumentException>(() => _ = new McpSession(new DeviceConnector(TimeProvider.System), new McpSessionOptions { Link = null! }));
         Assert.That(error!.Message, Does.Contain("McpSessionOptions.Link"));
     }
 }

@@ -15,37 +15,11 @@ public class ReconnectingLinkTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
-    /// <summary>Opens in-memory links to a fresh <see cref="MiniDevice"/> each time, after failing the first attempts.</summary>
-    private sealed class ScriptedConnector(TimeProvider time, int failures) : ITransportConnector
-    {
-        private int _failures = failures;
-        private int _attempts;
-
-        public ConcurrentQueue<MiniDevice> Devices { get; } = new();
-
-        public int Attempts => Volatile.Read(ref _attempts);
-
-        public string Name => "scripted";
-
-        public ValueTask<ITransport> ConnectAsync(CancellationToken cancellationToken = default)
-        {
-            Interlocked.Increment(ref _attempts);
-            if (Interlocked.Decrement(ref _failures) >= 0)
-            {
-                throw new TransportException("scripted: connection refused");
-            }
-
-            (InMemoryTransport client, InMemoryTransport device) = InMemoryTransport.CreatePair("client", "device");
-            Devices.Enqueue(new MiniDevice(device, (uint)(1000 + Attempts), time));
-            return new ValueTask<ITransport>(client);
-        }
-    }
-
     [Test]
     public async Task Gives_up_after_the_attempt_limit_and_fails_waiters()
     {
         var time = new FakeTimeProvider();
-        var connector = new ScriptedConnector(time, failures: int.MaxValue);
+        var connector = new DeviceConnector(time, refusals: int.MaxValue);
         await using var link = new ReconnectingLink(connector, new ReconnectingLinkOptions
         {
             Connection = new FrameConnectionOptions { TimeProvider = time },
@@ -64,14 +38,14 @@ public class ReconnectingLinkTests
         Assert.That(connector.Attempts, Is.EqualTo(3));
         Assert.That(change.Reason, Does.Contain("gave up").And.Contain("3 failed attempts").And.Contain("connection refused"));
         var ex = Assert.ThrowsAsync<ConnectionClosedException>(async () => await link.GetConnectionAsync());
-        Assert.That(ex!.Message, Does.Contain("scripted").And.Contain("Faulted"));
+        Assert.That(ex!.Message, Does.Contain("devices").And.Contain("Faulted"));
     }
 
     [Test]
     public async Task Requests_while_down_fail_fast_or_wait_for_their_deadline_by_option()
     {
         var time = new FakeTimeProvider();
-        var never = new ScriptedConnector(time, failures: int.MaxValue);
+        var never = new DeviceConnector(time, refusals: int.MaxValue);
         await using (var failFast = new ReconnectingLink(never, new ReconnectingLinkOptions
         {
             Connection = new FrameConnectionOptions { TimeProvider = time },
@@ -100,7 +74,7 @@ public class ReconnectingLinkTests
     [Test]
     public async Task Session_reopens_with_hello_reports_the_reboot_and_resubscribes_after_the_link_breaks()
     {
-        var connector = new ScriptedConnector(TimeProvider.System, failures: 0);
+        var connector = new DeviceConnector(TimeProvider.System);
         await using var session = new McpSession(connector, new McpSessionOptions
         {
             Link = new ReconnectingLinkOptions { Backoff = new BackoffPolicy { Initial = TimeSpan.FromMilliseconds(1), Maximum = TimeSpan.FromMilliseconds(5) } },
