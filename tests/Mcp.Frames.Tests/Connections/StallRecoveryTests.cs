@@ -23,8 +23,7 @@ public class StallRecoveryTests : ConnectionTestBase
 
         // A PING (seq 1) whose len low byte was lost on the line: its header now claims 0x0100 bytes, so the good
         // request that follows disappears inside the candidate until rule 5 discards it.
-        byte[] broken = FrameWriter.ToArray(McpCommand.Ping, [1, 0xAA, 0xBB]);
-        broken = [.. broken[..2], .. broken[3..]];
+        byte[] broken = WithLostLenByte(FrameWriter.ToArray(McpCommand.Ping, [1, 0xAA, 0xBB]));
         byte[] good = FrameWriter.ToArray(McpCommand.Ping, [2, 0x11, 0x22, 0x33]);
         await gateway.SendBytesAsync(broken);
         await gateway.SendBytesAsync(good);
@@ -53,8 +52,7 @@ public class StallRecoveryTests : ConnectionTestBase
         RawPeer gateway = Track(new RawPeer(gatewayEnd));
         FrameConnection device = Track(new FrameConnection(deviceEnd, options: Options("dev")));
         device.Start();
-        byte[] broken = FrameWriter.ToArray(McpCommand.Ping, [1, 0xAA, 0xBB]);
-        broken = [.. broken[..2], .. broken[3..]];
+        byte[] broken = WithLostLenByte(FrameWriter.ToArray(McpCommand.Ping, [1, 0xAA, 0xBB]));
         byte[] good = FrameWriter.ToArray(McpCommand.Ping, [2, 0x11]);
         await gateway.SendBytesAsync(broken.Concat(good).ToArray());
         await deviceEnd.ObservedInput.WaitForExaminedAsync(broken.Length + good.Length);
@@ -73,12 +71,7 @@ public class StallRecoveryTests : ConnectionTestBase
         FrameConnection device = Track(new FrameConnection(new SerialLikeTransport(deviceEnd, Stall), options: Options("dev")));
         device.Start();
 
-        // A PING whose len low byte was lost, then two good PINGs that disappear inside its candidate (as above).
-        byte[] broken = FrameWriter.ToArray(McpCommand.Ping, [1, 0xAA, 0xBB]);
-        broken = [.. broken[..2], .. broken[3..]];
-        byte[] good = [.. FrameWriter.ToArray(McpCommand.Ping, [2, 0x11]), .. FrameWriter.ToArray(McpCommand.Ping, [3, 0x22])];
-        await gateway.SendBytesAsync(broken.Concat(good).ToArray());
-        await deviceEnd.ObservedInput.WaitForExaminedAsync(broken.Length + good.Length);
+        await SendStalledCandidateThenTwoPingsAsync(gateway, deviceEnd);
 
         Assert.That(gateway.Queued, Is.Zero, "the good requests are still hidden in the stalled candidate");
         Clock.Advance(Stall);
@@ -100,11 +93,7 @@ public class StallRecoveryTests : ConnectionTestBase
         RawPeer gateway = Track(new RawPeer(gatewayEnd));
         FrameConnection device = Track(new FrameConnection(new SerialLikeTransport(deviceEnd, stallTimeout: null), options: Options("dev")));
         device.Start();
-        byte[] broken = FrameWriter.ToArray(McpCommand.Ping, [1, 0xAA, 0xBB]);
-        broken = [.. broken[..2], .. broken[3..]];
-        byte[] good = [.. FrameWriter.ToArray(McpCommand.Ping, [2, 0x11]), .. FrameWriter.ToArray(McpCommand.Ping, [3, 0x22])];
-        await gateway.SendBytesAsync(broken.Concat(good).ToArray());
-        await deviceEnd.ObservedInput.WaitForExaminedAsync(broken.Length + good.Length);
+        await SendStalledCandidateThenTwoPingsAsync(gateway, deviceEnd);
 
         // The read loop arms its stall timer before it advances the pipe: none was armed.
         Assert.That(Clock.ArmedCount(Stall), Is.Zero, "a stall timer");
@@ -138,8 +127,7 @@ public class StallRecoveryTests : ConnectionTestBase
         Task<Response> first = gateway.SendRequestAsync(0x55, new byte[] { 1 }).AsTask();
         Task<Response> second = gateway.SendRequestAsync(0x55, new byte[] { 2 }).AsTask();
         List<RawFrame> requests = await device.ReadFramesAsync(2);
-        byte[] broken = FrameWriter.ToArray(0xD5, [requests[0].Seq, 0, 1]);
-        broken = [.. broken[..2], .. broken[3..]]; // lost len low byte: the header claims 0x..00 + seq*256 bytes
+        byte[] broken = WithLostLenByte(FrameWriter.ToArray(0xD5, [requests[0].Seq, 0, 1])); // claims 0x..00 + seq*256 bytes
         byte[] good = FrameWriter.ToArray(0xD5, [requests[1].Seq, 0, 2]);
         Assert.That(requests[0].Seq, Is.EqualTo(1));
         long before = gatewayEnd.ObservedInput.Examined;
@@ -153,6 +141,21 @@ public class StallRecoveryTests : ConnectionTestBase
         Clock.Advance(TimeSpan.FromSeconds(1));
         Assert.ThrowsAsync<RequestTimeoutException>(() => first.WaitAsync(Bound));
         Assert.That(gateway.ReceiverCounters.Stalled, Is.EqualTo(1));
+    }
+
+    /// <summary>A frame whose len low byte was lost on the line: its header now claims far more bytes than follow.</summary>
+    private static byte[] WithLostLenByte(byte[] frame) => [.. frame[..2], .. frame[3..]];
+
+    /// <summary>
+    /// A PING (seq 1) that lost its len low byte, then two good PINGs (seqs 2 and 3) that disappear inside its
+    /// candidate; returns once the device's read loop has examined all of it.
+    /// </summary>
+    private static async Task SendStalledCandidateThenTwoPingsAsync(RawPeer gateway, TestDuplexPipe deviceEnd)
+    {
+        byte[] broken = WithLostLenByte(FrameWriter.ToArray(McpCommand.Ping, [1, 0xAA, 0xBB]));
+        byte[] good = [.. FrameWriter.ToArray(McpCommand.Ping, [2, 0x11]), .. FrameWriter.ToArray(McpCommand.Ping, [3, 0x22])];
+        await gateway.SendBytesAsync(broken.Concat(good).ToArray());
+        await deviceEnd.ObservedInput.WaitForExaminedAsync(broken.Length + good.Length);
     }
 
     /// <summary>A link that reports a stall timeout of its own, as a serial transport does.</summary>

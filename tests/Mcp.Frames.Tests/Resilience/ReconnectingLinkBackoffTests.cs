@@ -6,13 +6,8 @@ using NUnit.Framework;
 namespace Mcp.Frames.Tests.Resilience;
 
 /// <summary>How the link waits between attempts (<see cref="BackoffPolicy"/>) and when it gives up.</summary>
-public class ReconnectingLinkBackoffTests : GuardedTest
+public class ReconnectingLinkBackoffTests : ReconnectingLinkTest
 {
-    private TestClock _clock = null!;
-
-    [SetUp]
-    public void SetUpClock() => _clock = new TestClock();
-
     [Test]
     public async Task Each_wait_is_the_policy_cap_for_its_step_and_no_attempt_starts_before_it_is_over()
     {
@@ -39,10 +34,10 @@ public class ReconnectingLinkBackoffTests : GuardedTest
             });
 
             // The timer must exist before the clock moves, or the advance would do nothing.
-            await _clock.WaitForArmedAsync(delay, caps.Take(failed).Count(c => c == caps[i]));
-            _clock.Advance(delay - TimeSpan.FromTicks(1));
+            await Clock.WaitForArmedAsync(delay, caps.Take(failed).Count(c => c == caps[i]));
+            Clock.Advance(delay - TimeSpan.FromTicks(1));
             Assert.That(connector.Attempts, Is.EqualTo(failed), $"no attempt one tick before the wait of {caps[i]} ms is over");
-            _clock.Advance(TimeSpan.FromTicks(1));
+            Clock.Advance(TimeSpan.FromTicks(1));
 
             LinkStateChange attempt = await log.NextAsync();
             Assert.That((attempt.Current, attempt.Attempt, attempt.Delay), Is.EqualTo((LinkState.Reconnecting, failed + 1, (TimeSpan?)null)));
@@ -106,36 +101,15 @@ public class ReconnectingLinkBackoffTests : GuardedTest
         foreach (TimeSpan delay in new[] { Ms(100), Ms(200) })
         {
             Assert.That((await log.NextWaitAsync()).Delay, Is.EqualTo(delay));
-            await _clock.WaitForArmedAsync(delay);
-            _clock.Advance(delay);
+            await Clock.WaitForArmedAsync(delay);
+            Clock.Advance(delay);
         }
 
         await log.NextAsync(LinkState.Connected);
-        _clock.Advance(upFor);
+        Clock.Advance(upFor);
         ((InMemoryTransport)connector.LastDevice.Transport).Break();
         LinkStateChange lost = await log.NextAsync();
         Assert.That((lost.Previous, lost.Current, lost.Attempt), Is.EqualTo((LinkState.Connected, LinkState.Reconnecting, 1)));
         return await log.NextWaitAsync();
-    }
-
-    private DeviceConnector CreateConnector(int refusals)
-    {
-        var connector = new DeviceConnector(_clock, refusals);
-        Defer(connector.DisposeDevicesAsync);
-        return connector;
-    }
-
-    private ReconnectingLink CreateLink(DeviceConnector connector, BackoffPolicy backoff) =>
-        Track(new ReconnectingLink(connector, new ReconnectingLinkOptions
-        {
-            Connection = new FrameConnectionOptions { TimeProvider = _clock, LoggerFactory = Logs },
-            Backoff = backoff,
-            Random = new TopOfRange(),
-        }));
-
-    /// <summary>A jitter source at the top of its range: every delay is its cap.</summary>
-    private sealed class TopOfRange : Random
-    {
-        public override double NextDouble() => 1.0;
     }
 }

@@ -7,14 +7,9 @@ using NUnit.Framework;
 namespace Mcp.Frames.Tests.Resilience;
 
 /// <summary>The link's states (<see cref="LinkState"/>), as watched and as raised, and what callers get while it changes.</summary>
-public class ReconnectingLinkStateTests : GuardedTest
+public class ReconnectingLinkStateTests : ReconnectingLinkTest
 {
     private static readonly BackoffPolicy NoWait = new() { Initial = TimeSpan.Zero, Maximum = TimeSpan.Zero };
-
-    private TestClock _clock = null!;
-
-    [SetUp]
-    public void SetUpClock() => _clock = new TestClock();
 
     [Test]
     public async Task Start_a_loss_a_reconnect_and_stop_go_through_the_documented_states_and_the_watch_ends()
@@ -121,19 +116,4 @@ public class ReconnectingLinkStateTests : GuardedTest
 
         return changes;
     }
-
-    private DeviceConnector CreateConnector(int refusals)
-    {
-        var connector = new DeviceConnector(_clock, refusals);
-        Defer(connector.DisposeDevicesAsync);
-        return connector;
-    }
-
-    private ReconnectingLink CreateLink(DeviceConnector connector, BackoffPolicy backoff, bool failFast = false) =>
-        Track(new ReconnectingLink(connector, new ReconnectingLinkOptions
-        {
-            Connection = new FrameConnectionOptions { TimeProvider = _clock, LoggerFactory = Logs },
-            Backoff = backoff,
-            FailFastWhenDown = failFast,
-        }));
 }
