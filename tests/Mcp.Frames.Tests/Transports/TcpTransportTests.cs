@@ -113,11 +113,11 @@ public class TcpTransportTests : TransportTest
         }
     }
 
-    /// <summary>A client connected to <paramref name="listener"/> and the server end it accepted.</summary>
-    private static async Task<(ITransport Client, ITransport Server)> ConnectPairAsync(TcpTransportListener listener)
+    /// <summary>A client connected to <paramref name="listener"/> (with <paramref name="tls"/>, over TLS) and the server end it accepted.</summary>
+    internal static async Task<(ITransport Client, ITransport Server)> ConnectPairAsync(TcpTransportListener listener, System.Net.Security.SslClientAuthenticationOptions? tls = null)
     {
         ValueTask<ITransport> accepting = listener.AcceptAsync();
-        ITransport client = await new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port).ConnectAsync().AsTask().WaitAsync(Limit);
+        ITransport client = await new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port, tls).ConnectAsync().AsTask().WaitAsync(Limit);
         return (client, await accepting.AsTask().WaitAsync(Limit));
     }
 

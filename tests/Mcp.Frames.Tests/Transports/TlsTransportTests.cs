@@ -39,11 +39,9 @@ public class TlsTransportTests : TransportTest
     public async Task Handshake_succeeds_with_a_pinned_self_signed_certificate_and_frames_flow()
     {
         await using var listener = new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0), ServerOptions(requireClient: false));
-        ValueTask<ITransport> accepting = listener.AcceptAsync();
-        var connector = new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port, ClientOptions(pin: _server));
-
-        await using ITransport client = await connector.ConnectAsync().AsTask().WaitAsync(Limit);
-        await using ITransport server = await accepting.AsTask().WaitAsync(Limit);
+        (ITransport connected, ITransport accepted) = await TcpTransportTests.ConnectPairAsync(listener, ClientOptions(pin: _server));
+        await using ITransport client = connected;
+        await using ITransport server = accepted;
 
         Assert.That(client.Name, Is.EqualTo($"tls 127.0.0.1:{listener.LocalEndPoint.Port}"));
         Assert.That(server.Name, Does.StartWith("tls 127.0.0.1:"));
@@ -54,11 +52,9 @@ public class TlsTransportTests : TransportTest
     public async Task Mutual_tls_succeeds_when_the_client_presents_the_pinned_certificate()
     {
         await using var listener = new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0), ServerOptions(requireClient: true));
-        ValueTask<ITransport> accepting = listener.AcceptAsync();
-        var connector = new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port, ClientOptions(pin: _server, certificate: _client));
-
-        await using ITransport client = await connector.ConnectAsync().AsTask().WaitAsync(Limit);
-        await using ITransport server = await accepting.AsTask().WaitAsync(Limit);
+        (ITransport connected, ITransport accepted) = await TcpTransportTests.ConnectPairAsync(listener, ClientOptions(pin: _server, certificate: _client));
+        await using ITransport client = connected;
+        await using ITransport server = accepted;
 
         await ExchangeAsync(client, server);
     }
@@ -166,10 +162,9 @@ public class TlsTransportTests : TransportTest
     public async Task A_server_closing_after_it_sent_something_ends_the_clients_input_normally()
     {
         await using var listener = new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0), ServerOptions(requireClient: true));
-        ValueTask<ITransport> accepting = listener.AcceptAsync();
-        var connector = new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port, ClientOptions(pin: _server, certificate: _client));
-        await using ITransport client = await connector.ConnectAsync().AsTask().WaitAsync(Limit);
-        ITransport server = await accepting.AsTask().WaitAsync(Limit);
+        (ITransport connected, ITransport accepted) = await TcpTransportTests.ConnectPairAsync(listener, ClientOptions(pin: _server, certificate: _client));
+        await using ITransport client = connected;
+        ITransport server = accepted;
 
         await FrameTraffic.WriteAsync(server.Output, 3).WaitAsync(Limit);
         await server.DisposeAsync();
@@ -182,10 +177,9 @@ public class TlsTransportTests : TransportTest
     public async Task A_server_closing_after_the_client_closed_its_side_ends_the_clients_input_normally()
     {
         await using var listener = new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0), ServerOptions(requireClient: true));
-        ValueTask<ITransport> accepting = listener.AcceptAsync();
-        var connector = new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port, ClientOptions(pin: _server, certificate: _client));
-        await using ITransport client = await connector.ConnectAsync().AsTask().WaitAsync(Limit);
-        ITransport server = await accepting.AsTask().WaitAsync(Limit);
+        (ITransport connected, ITransport accepted) = await TcpTransportTests.ConnectPairAsync(listener, ClientOptions(pin: _server, certificate: _client));
+        await using ITransport client = connected;
+        ITransport server = accepted;
 
         // Nothing was ever sent to the client, but its own close came first: the server's close answers it.
         await client.Output.CompleteAsync();
