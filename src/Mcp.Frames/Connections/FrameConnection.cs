@@ -169,7 +169,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
         }
 
         Volatile.Write(ref _lastReceived, _time.GetTimestamp());
-        FramesTelemetry.Register(this);
+        _telemetry.Register(this);
         ConnectionLog.Started(_logger, Name, _profile.Name, MaxPayloadLength, _stallTimeout);
         lock (_loops)
         {
@@ -255,7 +255,6 @@ public sealed partial class FrameConnection : IAsyncDisposable
         CompleteSubscriptions(CreateClosedException());
         _pipe.Input.CancelPendingRead();
         _output.CancelPendingFlush();
-        FramesTelemetry.Unregister(this);
         _ = ObserveCancellationCallbacksAsync(cancelled);
         _ = FinishAsync(info);
     }
@@ -318,6 +317,8 @@ public sealed partial class FrameConnection : IAsyncDisposable
         }
         finally
         {
+            // The loops have stopped and the output is complete: the counters are final.
+            _telemetry.Unregister(this);
             _completion.TrySetResult(info);
         }
     }

@@ -15,8 +15,20 @@ public sealed class FramesTelemetry
     private static readonly Lazy<FramesTelemetry> SharedInstance = new(() => new FramesTelemetry(new Meter(Name)));
     private static readonly Lock FactoryLock = new();
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IMeterFactory, FramesTelemetry> PerFactory = new();
-    private static readonly Lock LiveLock = new();
-    private static readonly HashSet<FrameConnection> Live = [];
+
+    // The connections that report to this meter (not to every meter of the process), and per link name the final
+    // counts of its connections that ended: a link's counters stay monotonic across reconnects and keep what was
+    // counted at the very end (an incomplete candidate at the end of the stream is counted as the link ends).
+    private readonly Lock _liveLock = new();
+    private readonly HashSet<FrameConnection> _live = [];
+    private readonly Dictionary<string, long[]> _ended = [];
+    private readonly Queue<string> _endedOrder = new(); // link names in _ended, oldest first
+
+    /// <summary>
+    /// How many ended links keep their totals. Links named per peer (a listener's <c>tcp host:port</c>) would otherwise
+    /// grow the table without bound; past this, the link that ended first stops being reported.
+    /// </summary>
+    internal const int MaxEndedLinks = 256;
 
     private FramesTelemetry(Meter meter)
     {
@@ -24,15 +36,15 @@ public sealed class FramesTelemetry
 
         // Frame and byte counts are read from each live connection's own counters when metrics are collected,
         // so the receive and send paths pay nothing per frame for them.
-        meter.CreateObservableCounter("mcp.frames.frames.received", () => Observe(c => c.ReceiverCounters.Delivered), "{frame}", "Frames delivered by the receiver.");
-        meter.CreateObservableCounter("mcp.frames.bytes.received", () => Observe(c => c.ReceiverCounters.DeliveredBytes), "By", "Bytes of delivered frames.");
-        meter.CreateObservableCounter("mcp.frames.frames.sent", () => Observe(c => c.Statistics.FramesSent), "{frame}", "Frames written.");
-        meter.CreateObservableCounter("mcp.frames.bytes.sent", () => Observe(c => c.Statistics.BytesSent), "By", "Bytes of frames written.");
-        meter.CreateObservableCounter("mcp.frames.receiver.skipped", () => Observe(c => c.ReceiverCounters.SkippedBytes), "By", "Bytes discarded while hunting for a header (PROTOCOL.md §1.1 rule 1).");
-        meter.CreateObservableCounter("mcp.frames.receiver.oversize", () => Observe(c => c.ReceiverCounters.Oversize), "{candidate}", "Candidates rejected for len over the limit (rule 2).");
-        meter.CreateObservableCounter("mcp.frames.receiver.bad_checksum", () => Observe(c => c.ReceiverCounters.BadChecksum), "{candidate}", "Candidates rejected by the XOR check (rule 3).");
-        meter.CreateObservableCounter("mcp.frames.receiver.stalled", () => Observe(c => c.ReceiverCounters.Stalled), "{candidate}", "Incomplete candidates discarded by stall recovery (rule 5).");
-        meter.CreateObservableCounter("mcp.frames.receiver.truncated", () => Observe(c => c.ReceiverCounters.Truncated), "{candidate}", "Incomplete candidates at end of stream (rule 6).");
+        meter.CreateObservableCounter("mcp.frames.frames.received", () => Observe(Observed.FramesReceived), "{frame}", "Frames delivered by the receiver.");
+        meter.CreateObservableCounter("mcp.frames.bytes.received", () => Observe(Observed.BytesReceived), "By", "Bytes of delivered frames.");
+        meter.CreateObservableCounter("mcp.frames.frames.sent", () => Observe(Observed.FramesSent), "{frame}", "Frames written.");
+        meter.CreateObservableCounter("mcp.frames.bytes.sent", () => Observe(Observed.BytesSent), "By", "Bytes of frames written.");
+        meter.CreateObservableCounter("mcp.frames.receiver.skipped", () => Observe(Observed.Skipped), "By", "Bytes discarded while hunting for a header (PROTOCOL.md §1.1 rule 1).");
+        meter.CreateObservableCounter("mcp.frames.receiver.oversize", () => Observe(Observed.Oversize), "{candidate}", "Candidates rejected for len over the limit (rule 2).");
+        meter.CreateObservableCounter("mcp.frames.receiver.bad_checksum", () => Observe(Observed.BadChecksum), "{candidate}", "Candidates rejected by the XOR check (rule 3).");
+        meter.CreateObservableCounter("mcp.frames.receiver.stalled", () => Observe(Observed.Stalled), "{candidate}", "Incomplete candidates discarded by stall recovery (rule 5).");
+        meter.CreateObservableCounter("mcp.frames.receiver.truncated", () => Observe(Observed.Truncated), "{candidate}", "Incomplete candidates at end of stream (rule 6).");
         RequestsStarted = meter.CreateCounter<long>("mcp.frames.requests.started", "{request}", "Requests sent (each attempt).");
         RequestsCompleted = meter.CreateCounter<long>("mcp.frames.requests.completed", "{request}", "Requests answered OK.");
         RequestsTimedOut = meter.CreateCounter<long>("mcp.frames.requests.timed_out", "{request}", "Request attempts that got no answer in time.");
@@ -74,34 +86,96 @@ public sealed class FramesTelemetry
 
     internal UpDownCounter<long> InFlight { get; }
 
-    internal static void Register(FrameConnection connection)
+    private enum Observed
     {
-        lock (LiveLock)
+        FramesReceived,
+        BytesReceived,
+        FramesSent,
+        BytesSent,
+        Skipped,
+        Oversize,
+        BadChecksum,
+        Stalled,
+        Truncated,
+    }
+
+    /// <summary>Reports <paramref name="connection"/> on this meter's observable counters from now on.</summary>
+    internal void Register(FrameConnection connection)
+    {
+        lock (_liveLock)
         {
-            Live.Add(connection);
+            _live.Add(connection);
         }
     }
 
-    internal static void Unregister(FrameConnection connection)
+    /// <summary>Stops observing an ended connection; its final counts stay in its link's totals.</summary>
+    internal void Unregister(FrameConnection connection)
     {
-        lock (LiveLock)
+        lock (_liveLock)
         {
-            Live.Remove(connection);
+            if (!_live.Remove(connection))
+            {
+                return;
+            }
+
+            ConnectionStatistics statistics = connection.Statistics;
+            if (!_ended.TryGetValue(connection.Name, out long[]? totals))
+            {
+                totals = new long[Enum.GetValues<Observed>().Length];
+                _ended[connection.Name] = totals;
+                _endedOrder.Enqueue(connection.Name);
+                if (_endedOrder.Count > MaxEndedLinks)
+                {
+                    _ended.Remove(_endedOrder.Dequeue());
+                }
+            }
+
+            for (int i = 0; i < totals.Length; i++)
+            {
+                totals[i] += Read(statistics, (Observed)i);
+            }
         }
     }
 
-    private static IEnumerable<Measurement<long>> Observe(Func<FrameConnection, long> read)
+    private static long Read(ConnectionStatistics statistics, Observed what) => what switch
     {
-        FrameConnection[] live;
-        lock (LiveLock)
+        Observed.FramesReceived => statistics.Receiver.Delivered,
+        Observed.BytesReceived => statistics.Receiver.DeliveredBytes,
+        Observed.FramesSent => statistics.FramesSent,
+        Observed.BytesSent => statistics.BytesSent,
+        Observed.Skipped => statistics.Receiver.SkippedBytes,
+        Observed.Oversize => statistics.Receiver.Oversize,
+        Observed.BadChecksum => statistics.Receiver.BadChecksum,
+        Observed.Stalled => statistics.Receiver.Stalled,
+        Observed.Truncated => statistics.Receiver.Truncated,
+        _ => throw new ArgumentOutOfRangeException(nameof(what), what, null),
+    };
+
+    /// <summary>One measurement per link name: the ended connections' totals plus the live connections' counts.</summary>
+    private List<Measurement<long>> Observe(Observed what)
+    {
+        var perLink = new Dictionary<string, long>();
+        lock (_liveLock)
         {
-            live = [.. Live];
+            // Under the lock, so that a connection that ends meanwhile is counted once, either live or ended.
+            foreach ((string link, long[] totals) in _ended)
+            {
+                perLink[link] = totals[(int)what];
+            }
+
+            foreach (FrameConnection connection in _live)
+            {
+                perLink[connection.Name] = perLink.GetValueOrDefault(connection.Name) + Read(connection.Statistics, what);
+            }
         }
 
-        foreach (FrameConnection connection in live)
+        var measurements = new List<Measurement<long>>(perLink.Count);
+        foreach ((string link, long value) in perLink)
         {
-            yield return new Measurement<long>(read(connection), new KeyValuePair<string, object?>("mcp.link", connection.Name));
+            measurements.Add(new Measurement<long>(value, new KeyValuePair<string, object?>("mcp.link", link)));
         }
+
+        return measurements;
     }
 
     /// <summary>The telemetry on the meter that <paramref name="factory"/> creates (one per factory).</summary>
