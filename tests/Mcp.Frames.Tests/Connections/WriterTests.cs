@@ -56,6 +56,28 @@ public class WriterTests : ConnectionTestBase
     }
 
     [Test]
+    public async Task A_writer_that_gives_up_after_the_one_before_it_skipped_its_flush_flushes_that_frame_on_its_behalf()
+    {
+        (FrameConnection gateway, RawPeer device, GatedPipeWriter output) = CreateGated();
+        output.Hold();
+        Task first = gateway.SendOneWayAsync(Event, new byte[] { 0 }).AsTask();
+        await output.FlushEntered.Task.WaitAsync(Bound);
+
+        // The kept writer, while it holds the writer, makes the one queued behind it give up: it leaves its frame
+        // unflushed for the one behind it (who never writes, so must flush for it).
+        using var giveUp = new CancellationTokenSource();
+        Task kept = gateway.SendOneWayAsync(Event, new CancellingPayload(giveUp, 1)).AsTask();
+        Task givenUp = gateway.SendOneWayAsync(Event, new byte[] { 2 }, giveUp.Token).AsTask();
+        output.Open();
+
+        await kept.WaitAsync(Bound);
+        Assert.CatchAsync<OperationCanceledException>(() => givenUp.WaitAsync(Bound));
+        List<RawFrame> frames = await device.ReadFramesAsync(2);
+        Assert.That(frames.Select(f => (int)f.Payload[0]), Is.EqualTo(new[] { 0, 1 }));
+        Assert.That(gateway.Statistics.FramesSent, Is.EqualTo(2));
+    }
+
+    [Test]
     public async Task Every_frame_whose_send_completed_arrives_under_random_cancellation_and_back_pressure()
     {
         const int Writers = 4;
@@ -184,5 +206,18 @@ public class WriterTests : ConnectionTestBase
         FrameConnection gateway = Track(new FrameConnection(new TestDuplexPipe(a.Input, output), options: Options("gw", configure)));
         gateway.Start();
         return (gateway, device, output);
+    }
+
+    /// <summary>A one-byte payload that cancels <paramref name="cancel"/> while it is written (under the writer).</summary>
+    private readonly struct CancellingPayload(CancellationTokenSource cancel, byte value) : IFramePayload
+    {
+        public int MaxLength => 1;
+
+        public int WriteTo(Span<byte> destination)
+        {
+            cancel.Cancel();
+            destination[0] = value;
+            return 1;
+        }
     }
 }
