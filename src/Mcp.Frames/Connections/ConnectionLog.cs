@@ -41,6 +41,9 @@ internal static partial class ConnectionLog
     [LoggerMessage(12, LogLevel.Warning, "{Link}: the automatic {Status} reply to {Command} could not be sent")]
     public static partial void ControlReplyFailed(ILogger logger, string link, string command, string status, Exception error);
 
+    [LoggerMessage(15, LogLevel.Warning, "{Link}: the request {Command} has a malformed body; answered {Status}: {Reason}")]
+    public static partial void MalformedRequest(ILogger logger, string link, string command, string status, string reason);
+
     [LoggerMessage(13, LogLevel.Error, "{Link}: an internal loop of the connection failed")]
     public static partial void LoopFailed(ILogger logger, string link, Exception error);
 

@@ -123,12 +123,22 @@ public sealed partial class FrameConnection
             if (!context.HasReplied && _profile.HasStatus)
             {
                 ConnectionLog.HandlerDidNotReply(_logger, Name, DescribeCommand(request.Command), _profile.DescribeStatus(_profile.InternalErrorStatus));
-                await TryReplyInternalErrorAsync(context, ct).ConfigureAwait(false);
+                await TryReplyAsync(context, _profile.InternalErrorStatus, ct).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (Volatile.Read(ref _closed) != 0 && ex is OperationCanceledException or ConnectionClosedException)
         {
             // The connection closed under the handler.
+        }
+        catch (ProtocolException ex) when (!context.HasReplied)
+        {
+            // The handler found the request's body malformed (the MCP/1 request readers throw this): the peer's
+            // mistake, not the device's, so BAD_REQUEST (PROTOCOL.md §2.2) and a warning rather than an error.
+            ConnectionLog.MalformedRequest(_logger, Name, DescribeCommand(request.Command), _profile.DescribeStatus(_profile.BadRequestStatus), ex.Message);
+            if (_profile.HasStatus)
+            {
+                await TryReplyAsync(context, _profile.BadRequestStatus, ct).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {
@@ -137,16 +147,16 @@ public sealed partial class FrameConnection
             ConnectionLog.HandlerFailed(_logger, Name, DescribeCommand(request.Command), ex);
             if (!context.HasReplied && _profile.HasStatus)
             {
-                await TryReplyInternalErrorAsync(context, ct).ConfigureAwait(false);
+                await TryReplyAsync(context, _profile.InternalErrorStatus, ct).ConfigureAwait(false);
             }
         }
     }
 
-    private async ValueTask TryReplyInternalErrorAsync(RequestContext context, CancellationToken ct)
+    private async ValueTask TryReplyAsync(RequestContext context, byte status, CancellationToken ct)
     {
         try
         {
-            await context.ReplyAsync(_profile.InternalErrorStatus, default, ct).ConfigureAwait(false);
+            await context.ReplyAsync(status, default, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ConnectionClosedException or OperationCanceledException)
         {
@@ -154,7 +164,7 @@ public sealed partial class FrameConnection
         }
         catch (Exception ex)
         {
-            ConnectionLog.ControlReplyFailed(_logger, Name, DescribeCommand(context.Command), _profile.DescribeStatus(_profile.InternalErrorStatus), ex);
+            ConnectionLog.ControlReplyFailed(_logger, Name, DescribeCommand(context.Command), _profile.DescribeStatus(status), ex);
         }
     }
 

@@ -83,6 +83,20 @@ public ref struct McpBodyReader
         }
     }
 
+    /// <summary>Reads a body that is exactly one <c>u8</c> field.</summary>
+    /// <param name="body">The body.</param>
+    /// <param name="message">The message's name for errors.</param>
+    /// <param name="field">The field's name, for errors.</param>
+    /// <returns>The value.</returns>
+    /// <exception cref="ProtocolException">The body is empty or longer.</exception>
+    public static byte ReadOnly(ReadOnlySpan<byte> body, string message, string field)
+    {
+        var reader = new McpBodyReader(body, message);
+        byte value = reader.ReadByte(field);
+        reader.EnsureEnd();
+        return value;
+    }
+
     /// <summary>Creates the exception for a value that is present but out of range.</summary>
     /// <param name="field">The field.</param>
     /// <param name="detail">What is wrong, with the numbers.</param>

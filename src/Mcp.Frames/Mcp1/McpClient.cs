@@ -193,6 +193,7 @@ public sealed class McpClient
             using Response response = await Connection.SendRequestAsync(McpCommand.Subscribe, request, options, cancellationToken).ConfigureAwait(false);
             var reader = new McpBodyReader(response.Body.Span, "SUBSCRIBE response");
             byte subscriptionId = reader.ReadByte("subId");
+            reader.EnsureEnd();
             events.SetFirstByte(subscriptionId);
             return new McpSubscription(this, events, subscriptionId, request);
         }
@@ -210,7 +211,7 @@ public sealed class McpClient
     /// <returns>A task that completes when the device confirmed.</returns>
     public async Task UnsubscribeAsync(byte subscriptionId, RequestOptions? options = null, CancellationToken cancellationToken = default)
     {
-        using Response response = await Connection.SendRequestAsync(McpCommand.Unsubscribe, InlinePayload.FromByte(subscriptionId), options ?? Idempotent, cancellationToken).ConfigureAwait(false);
+        using Response response = await Connection.SendRequestAsync(McpCommand.Unsubscribe, new UnsubscribeRequest(subscriptionId), options ?? Idempotent, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads a module's persisted configuration and its version.</summary>
@@ -220,7 +221,7 @@ public sealed class McpClient
     /// <returns>The configuration.</returns>
     public async Task<ConfigSnapshot> ConfigGetAsync(byte slot, RequestOptions? options = null, CancellationToken cancellationToken = default)
     {
-        using Response response = await Connection.SendRequestAsync(McpCommand.ConfigGet, InlinePayload.FromByte(slot), options ?? Idempotent, cancellationToken).ConfigureAwait(false);
+        using Response response = await Connection.SendRequestAsync(McpCommand.ConfigGet, new ConfigGetRequest(slot), options ?? Idempotent, cancellationToken).ConfigureAwait(false);
         return ConfigSnapshot.Read(response.Body.Span);
     }
 
@@ -238,7 +239,9 @@ public sealed class McpClient
     {
         using Response response = await Connection.SendRequestAsync(McpCommand.ConfigSet, new ConfigSetRequest(slot, expectedVersion, entries), options, cancellationToken).ConfigureAwait(false);
         var reader = new McpBodyReader(response.Body.Span, "CONFIG_SET response");
-        return reader.ReadUInt32("version");
+        uint version = reader.ReadUInt32("version");
+        reader.EnsureEnd();
+        return version;
     }
 
     /// <summary>Restarts the device. The answer comes before the restart; subscriptions die with it.</summary>
@@ -248,7 +251,7 @@ public sealed class McpClient
     /// <returns>A task that completes when the device acknowledged.</returns>
     public async Task ResetAsync(byte mode = 0, RequestOptions? options = null, CancellationToken cancellationToken = default)
     {
-        using Response response = await Connection.SendRequestAsync(McpCommand.Reset, InlinePayload.FromByte(mode), options, cancellationToken).ConfigureAwait(false);
+        using Response response = await Connection.SendRequestAsync(McpCommand.Reset, new ResetRequest(mode), options, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The 8-byte little-endian PING counter, written in place.</summary>

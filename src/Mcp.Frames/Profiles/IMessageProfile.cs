@@ -33,6 +33,12 @@ public interface IMessageProfile
     /// <summary>The status to answer a request whose handler failed, when <see cref="HasStatus"/>.</summary>
     byte InternalErrorStatus { get; }
 
+    /// <summary>
+    /// The status to answer a request whose handler found its body malformed (let a <see cref="Connections.ProtocolException"/>
+    /// escape, as the MCP/1 request readers throw), when <see cref="HasStatus"/>.
+    /// </summary>
+    byte BadRequestStatus { get; }
+
     /// <summary>The command of the heartbeat request (MCP/1: PING), or <see langword="null"/> when the profile has none.</summary>
     byte? HeartbeatCommand { get; }
 

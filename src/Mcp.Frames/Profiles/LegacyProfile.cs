@@ -43,6 +43,9 @@ public sealed class LegacyProfile : IMessageProfile
     public byte InternalErrorStatus => 0;
 
     /// <inheritdoc />
+    public byte BadRequestStatus => 0;
+
+    /// <inheritdoc />
     public byte? HeartbeatCommand => _options.HeartbeatCommand;
 
     /// <inheritdoc />

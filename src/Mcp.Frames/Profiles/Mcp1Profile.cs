@@ -36,6 +36,9 @@ public sealed class Mcp1Profile : IMessageProfile
     public byte InternalErrorStatus => (byte)McpStatus.InternalError;
 
     /// <inheritdoc />
+    public byte BadRequestStatus => (byte)McpStatus.BadRequest;
+
+    /// <inheritdoc />
     public byte? HeartbeatCommand => McpCommand.Ping;
 
     /// <inheritdoc />

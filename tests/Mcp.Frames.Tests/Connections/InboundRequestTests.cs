@@ -1,6 +1,7 @@
 using Mcp.Frames.Connections;
 using Mcp.Frames.Framing;
 using Mcp.Frames.Mcp1;
+using Mcp.Frames.Mcp1.Messages;
 using Mcp.Frames.Tests.Support;
 using Microsoft.Extensions.Logging;
 using NUnit.Framework;
@@ -52,6 +53,29 @@ public class InboundRequestTests : ConnectionTestBase
         LogEntry error = Logs.Entries.Single(e => e.Level == LogLevel.Error);
         Assert.That(error.Message, Does.Contain("dev").And.Contain("0x55"));
         Assert.That(error.Exception!.Message, Is.EqualTo("sensor bus jammed"));
+    }
+
+    [Test]
+    public async Task A_handler_that_finds_the_body_malformed_is_answered_BAD_REQUEST_and_logged_as_a_warning()
+    {
+        (RawPeer gateway, FrameConnection device, _) = CreateWithRawGateway();
+        device.MapRequestHandler(McpCommand.Read, (request, ct) =>
+        {
+            ReadRequest read = ReadRequest.Read(request.Body.Span); // throws ProtocolException for a short body
+            return request.ReplyOkAsync(new Int32Values(new int[read.Count]), ct);
+        });
+
+        await gateway.SendAsync(McpCommand.Read, 4, 1, 0x10); // seq 4, slot 1, half a register address, no count
+        await gateway.SendAsync(McpCommand.Read, 5, 1, 0x10, 0x00, 2);
+        RawFrame malformed = await gateway.ReadFrameAsync();
+        RawFrame good = await gateway.ReadFrameAsync();
+
+        Assert.That(malformed.Payload, Is.EqualTo(new byte[] { 4, (byte)McpStatus.BadRequest }));
+        Assert.That(good.Payload, Is.EqualTo(new byte[] { 5, 0, 0, 0, 0, 0, 0, 0, 0, 0 }), "the handler loop goes on");
+        LogEntry warning = Logs.Entries.Single(e => e.EventId.Id == 15);
+        Assert.That(warning.Level, Is.EqualTo(LogLevel.Warning));
+        Assert.That(warning.Message, Does.Contain("dev").And.Contain("READ").And.Contain("BAD_REQUEST").And.Contain("register"));
+        Assert.That(Logs.Entries.Where(e => e.Level >= LogLevel.Error), Is.Empty);
     }
 
     [Test]

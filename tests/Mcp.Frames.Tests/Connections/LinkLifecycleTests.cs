@@ -265,6 +265,8 @@ public class LinkLifecycleTests : ConnectionTestBase
 
         public byte InternalErrorStatus => 8;
 
+        public byte BadRequestStatus => 2;
+
         public byte? HeartbeatCommand => null;
 
         public Mcp.Frames.Profiles.FrameKind Classify(byte command, ReadOnlySpan<byte> payload) => Inner.Classify(command, payload);

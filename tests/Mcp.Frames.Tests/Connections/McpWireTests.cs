@@ -21,6 +21,9 @@ public class McpWireTests : ConnectionTestBase
         ("WRITE", [1, 0x10, 0x00, 1, 0, 0, 0], b => WriteRequest.Read(b)), // one value: every shorter body is malformed
         ("SUBSCRIBE", [1, 0x10, 0x00, 2, 10, 0, 1], b => SubscribeRequest.Read(b)),
         ("CONFIG_SET", [1, 3, 0, 0, 0, 2, 0x80, 0, 5, 0, 0, 0, 0x81, 0, 6, 0, 0, 0], b => ConfigSetRequest.Read(b)),
+        ("UNSUBSCRIBE", [3], b => UnsubscribeRequest.Read(b)),
+        ("CONFIG_GET", [1], b => ConfigGetRequest.Read(b)),
+        ("RESET", [0], b => ResetRequest.Read(b)),
     ];
 
     [Test]
@@ -240,6 +243,30 @@ public class McpWireTests : ConnectionTestBase
     }
 
     [Test]
+    public async Task Answers_with_bytes_after_their_last_field_are_ProtocolExceptions_except_HELLO_which_a_later_version_may_extend()
+    {
+        (FrameConnection gateway, RawPeer device, _) = CreateWithRawDevice();
+        var client = new McpClient(gateway);
+
+        Task<McpSubscription> subscribe = client.SubscribeAsync(new SubscribeRequest(1, 0x10, 1, 10, SubscribeMode.Periodic));
+        await device.ReplyAsync(await device.ReadFrameAsync(), 0, 7, 0xEE);
+        Assert.That(Assert.ThrowsAsync<ProtocolException>(() => subscribe.WaitAsync(Bound))!.Message, Does.Contain("SUBSCRIBE response").And.Contain("1 unexpected bytes"));
+
+        Task<uint> configSet = client.ConfigSetAsync(1, 0, [new ConfigEntry(0x80, 1)]);
+        await device.ReplyAsync(await device.ReadFrameAsync(), 0, 1, 0, 0, 0, 0xEE);
+        Assert.That(Assert.ThrowsAsync<ProtocolException>(() => configSet.WaitAsync(Bound))!.Message, Does.Contain("CONFIG_SET response").And.Contain("unexpected"));
+
+        Task<IReadOnlyList<RegisterInfo>> describe = client.DescribeAsync(1);
+        await device.ReplyAsync(await device.ReadFrameAsync(), 0, 1, 0, 1, 0x10, 0, 1, 1, (byte)'t', 0xEE);
+        Assert.That(Assert.ThrowsAsync<ProtocolException>(() => describe.WaitAsync(Bound))!.Message, Does.Contain("DESCRIBE response").And.Contain("unexpected"));
+
+        Task<DeviceInfo> hello = client.HelloAsync();
+        await device.ReplyAsync(await device.ReadFrameAsync(), 0, 1, 0x80, 0x00, 1, (byte)'d', 1, 0, 0, 1, 0, 0, 0, 0, 0xEE, 0xEE);
+        Assert.That((await hello.WaitAsync(Bound)).DeviceId, Is.EqualTo("d"), "HELLO ignores fields it does not know");
+        Assert.That(HelloRequest.Read([1, 0x00, 0x01, 0xEE]).MaxPayload, Is.EqualTo(256));
+    }
+
+    [Test]
     public void The_device_side_request_readers_raise_ProtocolException_for_every_hostile_body_and_nothing_else()
     {
         var random = new Random(4242);
@@ -292,6 +319,12 @@ public class McpWireTests : ConnectionTestBase
     [TestCase("SUBSCRIBE mode 2", new byte[] { 1, 0x10, 0, 1, 10, 0, 2 })]
     [TestCase("CONFIG_SET n 2 with one entry", new byte[] { 1, 0, 0, 0, 0, 2, 0x80, 0, 5, 0, 0, 0 })]
     [TestCase("CONFIG_SET with a byte after the entries", new byte[] { 1, 0, 0, 0, 0, 1, 0x80, 0, 5, 0, 0, 0, 7 })]
+    [TestCase("DESCRIBE with a byte after first", new byte[] { 1, 0, 7 })]
+    [TestCase("READ with a byte after count", new byte[] { 1, 0x10, 0, 1, 7 })]
+    [TestCase("SUBSCRIBE with a byte after mode", new byte[] { 1, 0x10, 0, 1, 10, 0, 0, 7 })]
+    [TestCase("UNSUBSCRIBE of two bytes", new byte[] { 3, 7 })]
+    [TestCase("CONFIG_GET of two bytes", new byte[] { 1, 7 })]
+    [TestCase("RESET of two bytes", new byte[] { 0, 7 })]
     public void A_request_body_with_a_bad_count_length_or_value_is_a_ProtocolException(string name, byte[] body)
     {
         Func<byte[], object> read = RequestReaders.Single(r => name.StartsWith(r.Name + " ", StringComparison.Ordinal)).Read;

@@ -31,6 +31,8 @@ internal sealed class GatedResponseProfile(IMessageProfile inner) : IMessageProf
 
     public byte InternalErrorStatus => inner.InternalErrorStatus;
 
+    public byte BadRequestStatus => inner.BadRequestStatus;
+
     public byte? HeartbeatCommand => inner.HeartbeatCommand;
 
     /// <summary>The next response's header read blocks until <see cref="Release"/> is set.</summary>

@@ -56,6 +56,7 @@ public sealed record DescribePage(byte Total, byte First, IReadOnlyList<Register
                 reader.ReadStr8($"entries[{i}].name"));
         }
 
+        reader.EnsureEnd();
         return new DescribePage(total, first, registers);
     }
 

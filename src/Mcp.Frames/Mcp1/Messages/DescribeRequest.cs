@@ -17,7 +17,9 @@ public readonly record struct DescribeRequest(byte Slot, byte First) : IFramePay
     public static DescribeRequest Read(ReadOnlySpan<byte> body)
     {
         var reader = new McpBodyReader(body, "DESCRIBE request");
-        return new DescribeRequest(reader.ReadByte("slot"), reader.ReadByte("first"));
+        var request = new DescribeRequest(reader.ReadByte("slot"), reader.ReadByte("first"));
+        reader.EnsureEnd();
+        return request;
     }
 
     /// <inheritdoc />

@@ -38,7 +38,10 @@ public sealed record DeviceInfo : IFramePayload
         }
     }
 
-    /// <summary>Parses the body.</summary>
+    /// <summary>
+    /// Parses the body. Bytes after the last module are ignored: HELLO is where protocol versions meet, and a later
+    /// version may append fields (every other MCP/1 body must end where its last field ends).
+    /// </summary>
     /// <param name="body">The body after <c>seq, status</c>.</param>
     /// <returns>The device info.</returns>
     /// <exception cref="ProtocolException">The body is malformed.</exception>

@@ -10,7 +10,10 @@ public readonly record struct HelloRequest(byte ProtocolVersion, ushort MaxPaylo
     /// <inheritdoc />
     public int MaxLength => 3;
 
-    /// <summary>Parses the body.</summary>
+    /// <summary>
+    /// Parses the body. Bytes after <c>maxPayload</c> are ignored: HELLO is where protocol versions meet, and a later
+    /// version may append fields (every other MCP/1 body must end where its last field ends).
+    /// </summary>
     /// <param name="body">The body after <c>seq</c>.</param>
     /// <returns>The request.</returns>
     /// <exception cref="ProtocolException">The body is malformed.</exception>

@@ -24,6 +24,7 @@ public readonly record struct ReadRequest(byte Slot, ushort Register, byte Count
             throw reader.Invalid("count", "must be at least 1");
         }
 
+        reader.EnsureEnd();
         return request;
     }
 

@@ -29,6 +29,7 @@ public readonly record struct SubscribeRequest(byte Slot, ushort Register, byte 
             reader.ReadByte("count"),
             reader.ReadUInt16("periodMs"),
             (SubscribeMode)reader.ReadByte("mode"));
+        reader.EnsureEnd();
         if (request.Count == 0)
         {
             throw reader.Invalid("count", "must be at least 1");
