@@ -165,7 +165,7 @@ internal sealed class TinyDevice
 
     private ValueTask UnsubscribeAsync(RequestContext request, CancellationToken ct)
     {
-        byte id = request.Body.Span[0];
+        byte id = UnsubscribeRequest.Read(request.Body.Span).SubscriptionId;
         Unsubscribed.Enqueue(id);
         Subscriptions.TryRemove(id, out _);
         return request.ReplyOkAsync(ct);
@@ -210,7 +210,7 @@ internal sealed class TinyDevice
 
     private ValueTask ResetAsync(RequestContext request, CancellationToken ct)
     {
-        Resets.Enqueue(request.Body.Span[0]);
+        Resets.Enqueue(ResetRequest.Read(request.Body.Span).Mode);
         return request.ReplyOkAsync(ct);
     }
 }
