@@ -27,6 +27,16 @@ public sealed record FaultyLinkOptions
     /// <summary>Chance per chunk that the pump yields (1 to 3 times) before passing it on: delays without a clock.</summary>
     public double Yield { get; init; }
 
+    /// <summary>
+    /// Every this many writes (the first one after <see cref="HoldEvery"/> / 2), the stream stops for
+    /// <see cref="HoldFor"/> on the link's clock before the write goes on (everything behind it waits too: a stream
+    /// keeps its order). With a hold longer than a request timeout, answers arrive after their request gave up. 0: never.
+    /// </summary>
+    public int HoldEvery { get; init; }
+
+    /// <summary>How long a hold lasts, on the link's clock (the test's fake clock).</summary>
+    public TimeSpan HoldFor { get; init; }
+
     /// <summary>A link that passes bytes unchanged.</summary>
     public static FaultyLinkOptions Clean { get; } = new();
 }
@@ -41,6 +51,7 @@ public sealed class FaultyLinkStats
     internal long DuplicatedRunsField;
     internal long DuplicatedWritesField;
     internal long ChunksField;
+    internal long HeldField;
 
     public long BytesIn => Volatile.Read(ref BytesInField);
 
@@ -56,8 +67,10 @@ public sealed class FaultyLinkStats
 
     public long Chunks => Volatile.Read(ref ChunksField);
 
+    public long Held => Volatile.Read(ref HeldField);
+
     public override string ToString() =>
-        $"in {BytesIn} B, out {BytesOut} B, dropped {Dropped} B, flipped {Flipped} bits, duplicated {DuplicatedRuns} runs and {DuplicatedWrites} writes, {Chunks} chunks";
+        $"in {BytesIn} B, out {BytesOut} B, dropped {Dropped} B, flipped {Flipped} bits, duplicated {DuplicatedRuns} runs and {DuplicatedWrites} writes, {Chunks} chunks, {Held} holds";
 }
 
 /// <summary>
@@ -70,16 +83,21 @@ public sealed class FaultyDuplexPipe : IAsyncDisposable
     private readonly Pump _aToB;
     private readonly Pump _bToA;
 
-    public FaultyDuplexPipe(int seed, FaultyLinkOptions aToB, FaultyLinkOptions bToA)
+    /// <param name="seed">Seeds both directions' faults.</param>
+    /// <param name="aToB">What happens to bytes from A to B.</param>
+    /// <param name="bToA">What happens to bytes from B to A.</param>
+    /// <param name="clock">The clock of <see cref="FaultyLinkOptions.Hold"/>s (the system clock by default).</param>
+    public FaultyDuplexPipe(int seed, FaultyLinkOptions aToB, FaultyLinkOptions bToA, TimeProvider? clock = null)
     {
+        clock ??= TimeProvider.System;
         var fromA = new Pipe();
         var toB = new Pipe();
         var fromB = new Pipe();
         var toA = new Pipe();
         A = new TestDuplexPipe(toA.Reader, fromA.Writer);
         B = new TestDuplexPipe(toB.Reader, fromB.Writer);
-        _aToB = new Pump(fromA.Reader, toB.Writer, aToB, new Random(seed));
-        _bToA = new Pump(fromB.Reader, toA.Writer, bToA, new Random(unchecked((seed * 7919) + 1)));
+        _aToB = new Pump(fromA.Reader, toB.Writer, aToB, new Random(seed), clock);
+        _bToA = new Pump(fromB.Reader, toA.Writer, bToA, new Random(unchecked((seed * 7919) + 1)), clock);
     }
 
     /// <summary>The first end (usually the gateway).</summary>
@@ -102,9 +120,13 @@ public sealed class FaultyDuplexPipe : IAsyncDisposable
         private readonly Random _random;
         private readonly Task _loop;
         private readonly List<byte> _out = new(4096);
+        private readonly TimeProvider _clock;
+        private readonly CancellationTokenSource _stop = new();
+        private long _writes;
 
-        public Pump(PipeReader source, PipeWriter destination, FaultyLinkOptions options, Random random)
+        public Pump(PipeReader source, PipeWriter destination, FaultyLinkOptions options, Random random, TimeProvider clock)
         {
+            _clock = clock;
             _source = source;
             _destination = destination;
             _options = options;
@@ -116,6 +138,7 @@ public sealed class FaultyDuplexPipe : IAsyncDisposable
 
         public Task StopAsync()
         {
+            _stop.Cancel(); // ends a hold
             _source.CancelPendingRead();
             return _loop;
         }
@@ -199,6 +222,12 @@ public sealed class FaultyDuplexPipe : IAsyncDisposable
         {
             byte[] bytes = [.. _out];
             _out.Clear();
+            if (bytes.Length > 0 && _options.HoldEvery > 0 && ++_writes % _options.HoldEvery == _options.HoldEvery / 2)
+            {
+                Stats.HeldField++;
+                await Task.Delay(_options.HoldFor, _clock, _stop.Token);
+            }
+
             int offset = 0;
             while (offset < bytes.Length)
             {
