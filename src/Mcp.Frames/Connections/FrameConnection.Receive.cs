@@ -139,7 +139,7 @@ public sealed partial class FrameConnection
                 body.CopyTo(buffer);
             }
 
-            if (pending.TrySetResponse(token, new Response(command, status, buffer, body.Length, _responseBuffers)))
+            if (pending.TrySetResponse(token, new Response(command, status, buffer, body.Length, _responseBuffers, key)))
             {
                 return;
             }

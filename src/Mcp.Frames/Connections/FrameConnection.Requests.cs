@@ -258,8 +258,15 @@ public sealed partial class FrameConnection
 
             return await matcher!.AcquireAsync(command, linked.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException ex)
         {
+            string waitedFor = gate is not null ? $"a free slot ({MaxInFlight} requests in flight)" : "a free match key";
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // Named by the caller's token (not the linked one), like a cancellation after the request was sent.
+                throw new OperationCanceledException($"Request {DescribeCommand(command)} on {Name} was cancelled while it waited for {waitedFor} and was not sent.", ex, cancellationToken);
+            }
+
             if (_shutdown.IsCancellationRequested)
             {
                 throw CreateClosedException();
@@ -267,7 +274,6 @@ public sealed partial class FrameConnection
 
             Interlocked.Increment(ref _requestsTimedOut);
             _telemetry.RequestsTimedOut.Add(1, _linkTag);
-            string waitedFor = gate is not null ? $"a free slot ({MaxInFlight} requests in flight)" : "a free match key";
             throw new RequestTimeoutException($"Request {DescribeCommand(command)} on {Name} waited {timeout.TotalMilliseconds:0} ms for {waitedFor} and was not sent.")
             {
                 Command = command,
@@ -300,7 +306,7 @@ public sealed partial class FrameConnection
         }
 
         string suffix = remoteMessage is null ? "" : $": {remoteMessage}";
-        return new RemoteStatusException($"Request {DescribeCommand(command)} on {Name} was answered {statusName} (0x{response.Status:X2}){suffix}.")
+        return new RemoteStatusException($"Request {DescribeCommand(command)} ({_matcher.DescribeKey(response.Key)}) on {Name} was answered {statusName} (0x{response.Status:X2}){suffix}.")
         {
             Command = command,
             Status = response.Status,

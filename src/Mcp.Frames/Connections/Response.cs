@@ -11,9 +11,10 @@ public readonly struct Response : IDisposable
     private readonly PayloadBufferPool? _pool;
     private readonly int _length;
 
-    internal Response(byte command, byte status, byte[]? buffer, int length, PayloadBufferPool? pool)
+    internal Response(byte command, byte status, byte[]? buffer, int length, PayloadBufferPool? pool, int key)
     {
         Command = command;
+        Key = key;
         Status = status;
         _buffer = buffer;
         _length = length;
@@ -22,6 +23,9 @@ public readonly struct Response : IDisposable
 
     /// <summary>The response's command byte.</summary>
     public byte Command { get; }
+
+    /// <summary>The match key of the request it answers (for messages).</summary>
+    internal int Key { get; }
 
     /// <summary>The status (the profile's OK status for profiles without one).</summary>
     public byte Status { get; }

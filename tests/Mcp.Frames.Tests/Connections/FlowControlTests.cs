@@ -42,6 +42,65 @@ public class FlowControlTests : ConnectionTestBase
     }
 
     [Test]
+    public async Task By_default_32_requests_are_in_flight_and_a_33rd_waits_unsent_until_one_completes()
+    {
+        (FrameConnection gateway, RawPeer device, _) = CreateWithRawDevice();
+
+        List<Task<Response>> calls = Enumerable.Range(0, 33).Select(i => gateway.SendRequestAsync(Vendor, new[] { (byte)i }, Held).AsTask()).ToList();
+        List<RawFrame> frames = await device.ReadFramesAsync(32);
+        Assert.Multiple(() =>
+        {
+            Assert.That(gateway.MaxInFlight, Is.EqualTo(32));
+            Assert.That(gateway.Statistics.RequestsSent, Is.EqualTo(32), "the 33rd request is not sent");
+            Assert.That(calls[32].IsCompleted, Is.False, "it waits, it does not fail");
+        });
+
+        await device.ReplyAsync(frames[0], Ok);
+        RawFrame last = await device.ReadFrameAsync();
+        Assert.That(last.Body, Is.EqualTo(new byte[] { 32 }));
+
+        frames.Add(last);
+        foreach (RawFrame frame in frames.Skip(1))
+        {
+            await device.ReplyAsync(frame, Ok);
+        }
+
+        foreach (Task<Response> call in calls)
+        {
+            (await call.WaitAsync(Bound)).Dispose();
+        }
+    }
+
+    [Test]
+    public async Task Cancelling_a_request_that_waits_for_a_slot_fails_it_at_once_and_it_is_never_sent()
+    {
+        (FrameConnection gateway, RawPeer device, _) = CreateWithRawDevice(o => o.MaxInFlight = 1);
+        Task<Response> first = gateway.SendRequestAsync(Vendor, "1"u8.ToArray(), Held).AsTask();
+        RawFrame firstFrame = await device.ReadFrameAsync();
+        using var cts = new CancellationTokenSource();
+
+        Task<Response> waiter = gateway.SendRequestAsync(Vendor, "2"u8.ToArray(), Held, cts.Token).AsTask();
+        Assert.That(waiter.IsCompleted, Is.False);
+        await cts.CancelAsync();
+
+        OperationCanceledException error = Assert.CatchAsync<OperationCanceledException>(() => waiter.WaitAsync(Bound))!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(error.CancellationToken, Is.EqualTo(cts.Token), "the caller's token, so that a caller can tell its own cancellation");
+            Assert.That(gateway.Statistics.RequestsSent, Is.EqualTo(1), "it was never sent");
+        });
+
+        // The slot it waited for is not lost: the next request is sent once the first is answered.
+        await device.ReplyAsync(firstFrame, Ok);
+        (await first.WaitAsync(Bound)).Dispose();
+        Task<Response> next = gateway.SendRequestAsync(Vendor, "3"u8.ToArray(), Held).AsTask();
+        RawFrame nextFrame = await device.ReadFrameAsync();
+        Assert.That(nextFrame.Body, Is.EqualTo("3"u8.ToArray()));
+        await device.ReplyAsync(nextFrame, Ok);
+        (await next.WaitAsync(Bound)).Dispose();
+    }
+
+    [Test]
     public async Task A_request_whose_deadline_passes_while_waiting_for_a_slot_fails_saying_so()
     {
         (FrameConnection gateway, RawPeer device, _) = CreateWithRawDevice(o => o.MaxInFlight = 2);
@@ -131,6 +190,31 @@ public class FlowControlTests : ConnectionTestBase
     }
 
     [Test]
+    public async Task Cancelling_during_the_BUSY_backoff_fails_the_request_at_once_without_another_attempt()
+    {
+        ConnectedPair pair = CreatePair();
+        int attempts = 0;
+        pair.Device.MapRequestHandler(Vendor, (request, ct) =>
+        {
+            Interlocked.Increment(ref attempts);
+            return request.ReplyStatusAsync(McpStatus.Busy, "try later", ct);
+        });
+        using var cts = new CancellationTokenSource();
+
+        Task<Response> call = pair.Gateway.SendRequestAsync(Vendor, "x"u8.ToArray(), new RequestOptions { RetryBackoff = TimeSpan.FromSeconds(1) }, cts.Token).AsTask();
+        await Clock.WaitForArmedAsync(TimeSpan.FromSeconds(1));
+        await cts.CancelAsync();
+
+        OperationCanceledException error = Assert.CatchAsync<OperationCanceledException>(() => call.WaitAsync(Bound))!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(error.CancellationToken, Is.EqualTo(cts.Token));
+            Assert.That(attempts, Is.EqualTo(1));
+            Assert.That(pair.Gateway.Statistics.RequestsSent, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
     public async Task Busy_beyond_MaxRetries_raises_RemoteStatusException_BUSY()
     {
         ConnectedPair pair = CreatePair();
@@ -151,7 +235,7 @@ public class FlowControlTests : ConnectionTestBase
             Assert.That(error.Status, Is.EqualTo(0x06));
             Assert.That(error.StatusName, Is.EqualTo("BUSY"));
             Assert.That(error.RemoteMessage, Is.EqualTo("queue full"));
-            Assert.That(error.Message, Does.Contain("BUSY").And.Contain("0x06").And.Contain("gw"));
+            Assert.That(error.Message, Does.Contain("Request 0x55 (seq 1) on gw was answered BUSY (0x06): queue full"), "the second attempt's seq");
             Assert.That(attempts, Is.EqualTo(2));
         });
     }

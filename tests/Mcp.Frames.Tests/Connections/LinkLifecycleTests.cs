@@ -40,6 +40,52 @@ public class LinkLifecycleTests : ConnectionTestBase
     }
 
     [Test]
+    public async Task A_transport_error_fails_a_request_still_waiting_for_a_slot_with_ConnectionClosedException()
+    {
+        (FrameConnection gateway, RawPeer device, TestDuplexPipe end) = CreateWithRawDevice(o => o.MaxInFlight = 1);
+        var held = new RequestOptions { Timeout = TimeSpan.FromMinutes(1) };
+        Task<Response> sent = gateway.SendRequestAsync(Vendor, new byte[] { 1 }, held).AsTask();
+        await device.ReadFrameAsync();
+        Task<Response> queued = gateway.SendRequestAsync(Vendor, new byte[] { 2 }, held).AsTask();
+        Assert.That(queued.IsCompleted, Is.False);
+
+        end.ObservedInput.Fail(new IOException("cable cut"));
+
+        foreach (Task<Response> waiter in new[] { sent, queued })
+        {
+            ConnectionClosedException error = Assert.ThrowsAsync<ConnectionClosedException>(() => waiter.WaitAsync(Bound))!;
+            Assert.That(error.Reason, Is.EqualTo(ConnectionCloseReason.TransportError));
+            Assert.That(error.Message, Does.Contain("gw").And.Contain("cable cut"));
+        }
+
+        Assert.That(device.Queued, Is.Zero, "the queued request never reached the wire");
+    }
+
+    [Test]
+    public async Task A_transport_error_fails_a_request_waiting_for_its_match_key_with_ConnectionClosedException_not_a_timeout()
+    {
+        // The legacy profile keeps a timed-out command blocked: the next request of it waits for its key, and no
+        // request in flight can wake it first when the link ends.
+        (FrameConnection gateway, RawPeer device, TestDuplexPipe end) = CreateWithRawDevice(o => o.RequestTimeout = TimeSpan.FromSeconds(1), new Mcp.Frames.Profiles.LegacyProfile());
+        Task<Response> first = gateway.SendRequestAsync(0x10, new byte[] { 1 }).AsTask();
+        await device.ReadFrameAsync();
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.ThrowsAsync<RequestTimeoutException>(() => first.WaitAsync(Bound));
+        Task<Response> waiting = gateway.SendRequestAsync(0x10, new byte[] { 2 }, new RequestOptions { Timeout = TimeSpan.FromMinutes(1) }).AsTask();
+        Assert.That(waiting.IsCompleted, Is.False);
+
+        end.ObservedInput.Fail(new IOException("cable cut"));
+
+        ConnectionClosedException error = Assert.ThrowsAsync<ConnectionClosedException>(() => waiting.WaitAsync(Bound))!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(error.Reason, Is.EqualTo(ConnectionCloseReason.TransportError));
+            Assert.That(error.Message, Does.Contain("gw").And.Contain("cable cut"));
+            Assert.That(gateway.Statistics.RequestsSent, Is.EqualTo(1), "it was never sent");
+        });
+    }
+
+    [Test]
     public async Task The_peer_ending_the_stream_fails_every_waiter_with_RemoteClosed()
     {
         (FrameConnection gateway, RawPeer device, _) = CreateWithRawDevice();
