@@ -73,6 +73,50 @@ internal sealed class BenchLink : IAsyncDisposable
         return (client, server);
     }
 
+    /// <summary>Fills <paramref name="buffer"/> with blocking receives; returns less at the end of the stream.</summary>
+    public static int ReceiveExactly(Socket socket, byte[] buffer)
+    {
+        int received = 0;
+        while (received < buffer.Length)
+        {
+            int n = socket.Receive(buffer, received, buffer.Length - received, SocketFlags.None);
+            if (n == 0)
+            {
+                return received;
+            }
+
+            received += n;
+        }
+
+        return received;
+    }
+
+    /// <summary>
+    /// A background thread that answers every <paramref name="requestLength"/>-byte request on <paramref name="server"/>
+    /// with <paramref name="response"/>, with blocking calls, until the socket is shut down.
+    /// </summary>
+    public static Thread StartBlockingEcho(Socket server, int requestLength, byte[] response)
+    {
+        var echo = new Thread(() =>
+        {
+            byte[] request = new byte[requestLength];
+            try
+            {
+                while (ReceiveExactly(server, request) == request.Length)
+                {
+                    server.Send(response);
+                }
+            }
+            catch (SocketException)
+            {
+                // The client went away at cleanup.
+            }
+        })
+        { IsBackground = true, Name = "raw echo" };
+        echo.Start();
+        return echo;
+    }
+
     /// <summary>Sends <paramref name="count"/> PINGs one after the other through the gateway connection.</summary>
     public async Task<int> PingAsync(ReadOnlyMemory<byte> body, int count)
     {

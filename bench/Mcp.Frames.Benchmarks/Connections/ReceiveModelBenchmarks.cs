@@ -89,7 +89,7 @@ public class ReceiveModelBenchmarks
         for (int i = 0; i < Batch; i++)
         {
             _blocking.Send(_request);
-            total += ReceiveExactly(_blocking, _buffer);
+            total += BenchLink.ReceiveExactly(_blocking, _buffer);
         }
 
         return total;
@@ -124,43 +124,10 @@ public class ReceiveModelBenchmarks
         (Socket client, Socket server) = BenchLink.ConnectLoopback();
         _sockets.Add(client);
         _sockets.Add(server);
-        var echo = new Thread(() =>
-        {
-            byte[] request = new byte[_request.Length];
-            try
-            {
-                while (ReceiveExactly(server, request) == request.Length)
-                {
-                    server.Send(_response);
-                }
-            }
-            catch (SocketException)
-            {
-                // Cleanup shut the socket down.
-            }
-        })
-        { IsBackground = true, Name = "echo" };
-        echo.Start();
-        _threads.Add(echo);
+        _threads.Add(BenchLink.StartBlockingEcho(server, _request.Length, _response));
         return client;
     }
 
-    private static int ReceiveExactly(Socket socket, byte[] buffer)
-    {
-        int received = 0;
-        while (received < buffer.Length)
-        {
-            int n = socket.Receive(buffer, received, buffer.Length - received, SocketFlags.None);
-            if (n == 0)
-            {
-                return received;
-            }
-
-            received += n;
-        }
-
-        return received;
-    }
 
     private enum ReceiveModel
     {
@@ -239,7 +206,7 @@ public class ReceiveModelBenchmarks
             {
                 try
                 {
-                    if (ReceiveExactly(Socket, frame) < frame.Length)
+                    if (BenchLink.ReceiveExactly(Socket, frame) < frame.Length)
                     {
                         return;
                     }

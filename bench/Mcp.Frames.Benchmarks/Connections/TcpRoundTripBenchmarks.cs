@@ -37,8 +37,7 @@ public class TcpRoundTripBenchmarks
         _responseFrame = FrameWriter.ToArray(McpCommand.Ping | 0x80, [0, 0, .. _body]);
         _clientBuffer = new byte[_responseFrame.Length];
         (_rawClient, _rawServer) = BenchLink.ConnectLoopback();
-        _rawEcho = new Thread(RawEchoLoop) { IsBackground = true, Name = "raw echo" };
-        _rawEcho.Start();
+        _rawEcho = BenchLink.StartBlockingEcho(_rawServer, _requestFrame.Length, _responseFrame);
         (_asyncClient, _asyncServer) = BenchLink.ConnectLoopback();
         _asyncEcho = AsyncEchoLoopAsync();
 
@@ -69,7 +68,7 @@ public class TcpRoundTripBenchmarks
         for (int i = 0; i < Batch; i++)
         {
             _rawClient.Send(_requestFrame);
-            total += ReceiveExactly(_rawClient, _clientBuffer);
+            total += BenchLink.ReceiveExactly(_rawClient, _clientBuffer);
         }
 
         return total;
@@ -103,22 +102,6 @@ public class TcpRoundTripBenchmarks
     [Benchmark(OperationsPerInvoke = Batch)]
     public Task<TimeSpan> McpClientPing_Tcp() => BenchLink.PingAsync(_client, Batch);
 
-    private static int ReceiveExactly(Socket socket, byte[] buffer)
-    {
-        int received = 0;
-        while (received < buffer.Length)
-        {
-            int n = socket.Receive(buffer, received, buffer.Length - received, SocketFlags.None);
-            if (n == 0)
-            {
-                return received;
-            }
-
-            received += n;
-        }
-
-        return received;
-    }
 
     private static async ValueTask<int> ReceiveExactlyAsync(Socket socket, byte[] buffer)
     {
@@ -146,22 +129,6 @@ public class TcpRoundTripBenchmarks
             while (await ReceiveExactlyAsync(_asyncServer, request) == request.Length)
             {
                 await _asyncServer.SendAsync(_responseFrame, SocketFlags.None);
-            }
-        }
-        catch (SocketException)
-        {
-            // The client went away at cleanup.
-        }
-    }
-
-    private void RawEchoLoop()
-    {
-        byte[] request = new byte[_requestFrame.Length];
-        try
-        {
-            while (ReceiveExactly(_rawServer, request) == request.Length)
-            {
-                _rawServer.Send(_responseFrame);
             }
         }
         catch (SocketException)

@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using Mcp.Frames.Connections;
 using Mcp.Frames.Mcp1;
 using Mcp.Frames.Profiles;
@@ -94,7 +92,7 @@ public class RequestMatchingTests : ConnectionTestBase
     public async Task A_response_with_the_right_seq_but_another_command_is_dropped_and_counted_in_statistics_and_metric()
     {
         using var meters = new TestMeterFactory();
-        using var unmatched = new CounterTotal(meters, "mcp.frames.responses.unmatched");
+        using var metrics = new MetricsRecorder(FramesTelemetry.For(meters).Meter);
         (FrameConnection gateway, RawPeer device, _) = CreateWithRawDevice(o => o.MeterFactory = meters);
 
         Task<Response> call = gateway.SendRequestAsync(Vendor, "A"u8.ToArray()).AsTask();
@@ -109,7 +107,7 @@ public class RequestMatchingTests : ConnectionTestBase
         {
             Assert.That(answer.Body.ToArray(), Is.EqualTo("mine"u8.ToArray()));
             Assert.That(gateway.Statistics.UnmatchedResponses, Is.EqualTo(1));
-            Assert.That(unmatched.Total, Is.EqualTo(1), "the mcp.frames.responses.unmatched counter");
+            Assert.That(metrics.Sum("mcp.frames.responses.unmatched", gateway.Name), Is.EqualTo(1), "the mcp.frames.responses.unmatched counter");
         });
     }
 
@@ -311,55 +309,6 @@ public class RequestMatchingTests : ConnectionTestBase
             }
         }
     }
-}
-
-/// <summary>A meter factory of the test's own, so that a listener sees only this test's connections.</summary>
-internal sealed class TestMeterFactory : IMeterFactory
-{
-    private readonly List<Meter> _meters = [];
-
-    public Meter Create(MeterOptions options)
-    {
-        var meter = new Meter(options.Name, options.Version, options.Tags, scope: this);
-        lock (_meters)
-        {
-            _meters.Add(meter);
-        }
-
-        return meter;
-    }
-
-    public void Dispose()
-    {
-        lock (_meters)
-        {
-            _meters.ForEach(m => m.Dispose());
-        }
-    }
-}
-
-/// <summary>Sums the measurements of one counter of a <see cref="TestMeterFactory"/>'s meters.</summary>
-internal sealed class CounterTotal : IDisposable
-{
-    private readonly MeterListener _listener = new();
-    private long _total;
-
-    public CounterTotal(TestMeterFactory factory, string name)
-    {
-        _listener.InstrumentPublished = (instrument, listener) =>
-        {
-            if (ReferenceEquals(instrument.Meter.Scope, factory) && instrument.Name == name)
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _total, value));
-        _listener.Start();
-    }
-
-    public long Total => Interlocked.Read(ref _total);
-
-    public void Dispose() => _listener.Dispose();
 }
 
 /// <summary>Proves PROTOCOL.md §2.1's retirement rule for one seq with the whole seq space in use.</summary>
