@@ -1,5 +1,7 @@
+using System.Net;
 using Mcp.Frames.Connections;
 using Mcp.Frames.Profiles;
+using Mcp.Frames.Transports;
 using Mcp.Frames.Tests.Support;
 using NUnit.Framework;
 
@@ -86,6 +88,46 @@ public class LegacyProfileTests : ConnectionTestBase
         using Response answer = await second.WaitAsync(Bound);
         Assert.That(answer.Body.ToArray(), Is.EqualTo(new byte[] { 22 }));
         Assert.That(gateway.Statistics.UnmatchedResponses, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Two_legacy_connections_talk_over_the_TCP_transport()
+    {
+        var profile = new LegacyProfile(new LegacyProfileOptions { HeartbeatCommand = 0x02 });
+        TcpTransportListener listener = Track(new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0)));
+        Task<ITransport> accepted = listener.AcceptAsync().AsTask();
+        ITransport client = Track(await new TcpTransportConnector("127.0.0.1", listener.LocalEndPoint.Port).ConnectAsync().AsTask().WaitAsync(Bound));
+        ITransport server = Track(await accepted.WaitAsync(Bound));
+        FrameConnection gateway = Track(new FrameConnection(client, profile, Options("gw")));
+        FrameConnection device = Track(new FrameConnection(server, profile, Options("dev")));
+        device.MapRequestHandler(Read, (request, ct) => request.ReplyAsync(0, request.Body.ToArray().Select(b => (byte)(b + 100)).ToArray(), ct));
+        using OneWaySubscription events = gateway.SubscribeOneWay(new OneWaySubscriptionOptions { Command = 0x40 });
+        gateway.Start();
+        device.Start();
+
+        // Requests of one command one at a time, two commands side by side, over a real socket.
+        Task<Response>[] reads = [.. Enumerable.Range(1, 30).Select(i => gateway.SendRequestAsync(Read, new[] { (byte)i }).AsTask())];
+        Task<Response> echo = gateway.SendRequestAsync(0x02, new byte[] { 7, 7 }).AsTask();
+        for (int i = 0; i < reads.Length; i++)
+        {
+            using Response answer = await reads[i].WaitAsync(Bound);
+            Assert.That(answer.Body.ToArray(), Is.EqualTo(new[] { (byte)(i + 101) }), $"READ {i + 1}");
+        }
+
+        using (Response heartbeat = await echo.WaitAsync(Bound))
+        {
+            Assert.That(heartbeat.Body.ToArray(), Is.EqualTo(new byte[] { 7, 7 }));
+        }
+
+        await device.SendOneWayAsync(0x40, new byte[] { 4, 2 });
+        Assert.That(await events.WaitToReadAsync().AsTask().WaitAsync(Bound), Is.True);
+        Assert.That(events.TryRead(out OneWayMessage message), Is.True);
+        using (message)
+        {
+            Assert.That(message.Payload.ToArray(), Is.EqualTo(new byte[] { 4, 2 }));
+        }
+
+        Assert.That(gateway.Statistics.UnmatchedResponses + gateway.Statistics.MalformedFrames, Is.Zero);
     }
 
     [Test]
