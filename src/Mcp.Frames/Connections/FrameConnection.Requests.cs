@@ -207,6 +207,12 @@ public sealed partial class FrameConnection
             {
                 _telemetry.RequestsCompleted.Add(1, _linkTag);
             }
+            else if (activity is not null)
+            {
+                string status = _profile.DescribeStatus(response.Status);
+                activity.SetTag("mcp.status", status);
+                activity.SetStatus(ActivityStatusCode.Error, status);
+            }
 
             return response;
         }

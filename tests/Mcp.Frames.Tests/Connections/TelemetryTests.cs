@@ -239,6 +239,8 @@ public class TelemetryTests : ConnectionTestBase
             Assert.That(requests[0].Status, Is.EqualTo(ActivityStatusCode.Unset));
             Assert.That(requests[1].GetTagItem("mcp.key"), Is.EqualTo($"seq {lateFrame.Seq}"));
             Assert.That((requests[1].Status, requests[1].StatusDescription), Is.EqualTo((ActivityStatusCode.Error, "timeout")));
+            Assert.That((requests[2].Status, requests[2].StatusDescription), Is.EqualTo((ActivityStatusCode.Error, "UNKNOWN_COMMAND")));
+            Assert.That(requests[2].GetTagItem("mcp.status"), Is.EqualTo("UNKNOWN_COMMAND"));
             Assert.That(requests[3].Status, Is.EqualTo(ActivityStatusCode.Error));
         });
     }
