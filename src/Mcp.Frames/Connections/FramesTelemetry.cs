@@ -30,6 +30,8 @@ public sealed class FramesTelemetry
     /// </summary>
     internal const int MaxEndedLinks = 256;
 
+    private static readonly int ObservedCount = Enum.GetValues<Observed>().Length;
+
     private FramesTelemetry(Meter meter)
     {
         Meter = meter;
@@ -121,7 +123,7 @@ public sealed class FramesTelemetry
             ConnectionStatistics statistics = connection.Statistics;
             if (!_ended.TryGetValue(connection.Name, out long[]? totals))
             {
-                totals = new long[Enum.GetValues<Observed>().Length];
+                totals = new long[ObservedCount];
                 _ended[connection.Name] = totals;
                 _endedOrder.Enqueue(connection.Name);
                 if (_endedOrder.Count > MaxEndedLinks)

@@ -89,7 +89,7 @@ public ref struct McpBodyReader
     /// <param name="field">The field's name, for errors.</param>
     /// <returns>The value.</returns>
     /// <exception cref="ProtocolException">The body is empty or longer.</exception>
-    public static byte ReadOnly(ReadOnlySpan<byte> body, string message, string field)
+    public static byte ReadSingleByteBody(ReadOnlySpan<byte> body, string message, string field)
     {
         var reader = new McpBodyReader(body, message);
         byte value = reader.ReadByte(field);

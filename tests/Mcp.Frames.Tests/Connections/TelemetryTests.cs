@@ -48,10 +48,8 @@ public class TelemetryTests : ConnectionTestBase
         TestMeterFactory factory = CreateFactory();
         using var metrics = new MetricsRecorder(FramesTelemetry.For(factory).Meter);
         string link = UniqueName("recv");
-        (FrameConnection gateway, RawPeer device, TestDuplexPipe end) = CreateWithRawDevice(o =>
+        (FrameConnection gateway, RawPeer device, TestDuplexPipe end) = CreateMeteredGateway(link, factory, o =>
         {
-            o.Name = link;
-            o.MeterFactory = factory;
             o.MaxPayloadLength = 32;
             o.StallTimeout = Stall;
         });
@@ -172,10 +170,8 @@ public class TelemetryTests : ConnectionTestBase
             },
         };
         ActivitySource.AddActivityListener(activityListener);
-        (FrameConnection gateway, RawPeer device, TestDuplexPipe end) = CreateWithRawDevice(o =>
+        (FrameConnection gateway, RawPeer device, TestDuplexPipe end) = CreateMeteredGateway(link, factory, o =>
         {
-            o.Name = link;
-            o.MeterFactory = factory;
             o.RequestTimeout = TimeSpan.FromSeconds(1);
         });
 
@@ -251,10 +247,8 @@ public class TelemetryTests : ConnectionTestBase
         TestMeterFactory factory = CreateFactory();
         using var metrics = new MetricsRecorder(FramesTelemetry.For(factory).Meter);
         string link = UniqueName("in");
-        (FrameConnection gateway, RawPeer device, TestDuplexPipe end) = CreateWithRawDevice(o =>
+        (FrameConnection gateway, RawPeer device, TestDuplexPipe end) = CreateMeteredGateway(link, factory, o =>
         {
-            o.Name = link;
-            o.MeterFactory = factory;
             o.HandlerConcurrency = 1;
             o.InboundRequestQueueCapacity = 1;
         });
@@ -295,6 +289,15 @@ public class TelemetryTests : ConnectionTestBase
     }
 
     private static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
+
+    /// <summary>A gateway named <paramref name="link"/> on <paramref name="factory"/>'s meter, with a raw device.</summary>
+    private (FrameConnection Gateway, RawPeer Device, TestDuplexPipe End) CreateMeteredGateway(string link, TestMeterFactory factory, Action<FrameConnectionOptions> configure) =>
+        CreateWithRawDevice(o =>
+        {
+            o.Name = link;
+            o.MeterFactory = factory;
+            configure(o);
+        });
 
     private TestMeterFactory CreateFactory()
     {

@@ -13,7 +13,7 @@ public readonly record struct ConfigGetRequest(byte Slot) : IFramePayload
     /// <param name="body">The body after <c>seq</c>.</param>
     /// <returns>The request.</returns>
     /// <exception cref="ProtocolException">The body is not exactly one byte.</exception>
-    public static ConfigGetRequest Read(ReadOnlySpan<byte> body) => new(McpBodyReader.ReadOnly(body, "CONFIG_GET request", "slot"));
+    public static ConfigGetRequest Read(ReadOnlySpan<byte> body) => new(McpBodyReader.ReadSingleByteBody(body, "CONFIG_GET request", "slot"));
 
     /// <inheritdoc />
     public int WriteTo(Span<byte> destination)

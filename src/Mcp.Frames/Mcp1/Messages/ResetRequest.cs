@@ -13,7 +13,7 @@ public readonly record struct ResetRequest(byte Mode) : IFramePayload
     /// <param name="body">The body after <c>seq</c>.</param>
     /// <returns>The request.</returns>
     /// <exception cref="ProtocolException">The body is not exactly one byte.</exception>
-    public static ResetRequest Read(ReadOnlySpan<byte> body) => new(McpBodyReader.ReadOnly(body, "RESET request", "mode"));
+    public static ResetRequest Read(ReadOnlySpan<byte> body) => new(McpBodyReader.ReadSingleByteBody(body, "RESET request", "mode"));
 
     /// <inheritdoc />
     public int WriteTo(Span<byte> destination)

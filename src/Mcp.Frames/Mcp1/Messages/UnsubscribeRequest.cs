@@ -13,7 +13,7 @@ public readonly record struct UnsubscribeRequest(byte SubscriptionId) : IFramePa
     /// <param name="body">The body after <c>seq</c>.</param>
     /// <returns>The request.</returns>
     /// <exception cref="ProtocolException">The body is not exactly one byte.</exception>
-    public static UnsubscribeRequest Read(ReadOnlySpan<byte> body) => new(McpBodyReader.ReadOnly(body, "UNSUBSCRIBE request", "subId"));
+    public static UnsubscribeRequest Read(ReadOnlySpan<byte> body) => new(McpBodyReader.ReadSingleByteBody(body, "UNSUBSCRIBE request", "subId"));
 
     /// <inheritdoc />
     public int WriteTo(Span<byte> destination)
