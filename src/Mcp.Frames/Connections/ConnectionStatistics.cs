@@ -20,8 +20,14 @@ public sealed record ConnectionStatistics
     /// <summary>Requests answered (any status).</summary>
     public long RequestsAnswered { get; init; }
 
-    /// <summary>Request attempts that timed out.</summary>
+    /// <summary>Request attempts sent that got no answer in time (a part of <see cref="RequestsSent"/>).</summary>
     public long RequestsTimedOut { get; init; }
+
+    /// <summary>
+    /// Requests whose timeout ran out while they waited for a free slot (<see cref="FrameConnectionOptions.MaxInFlight"/>)
+    /// or match key, so they were never sent (not a part of <see cref="RequestsSent"/>): a sign of a saturated link.
+    /// </summary>
+    public long RequestsTimedOutUnsent { get; init; }
 
     /// <summary>Responses that matched no request in flight, dropped.</summary>
     public long UnmatchedResponses { get; init; }

@@ -18,6 +18,7 @@ public sealed partial class FrameConnection
     private long _requestsSent;
     private long _requestsAnswered;
     private long _requestsTimedOut;
+    private long _requestsTimedOutUnsent;
     private long _lastRoundTripTicks;
 
     /// <summary>
@@ -169,7 +170,11 @@ public sealed partial class FrameConnection
 
         if (closed)
         {
-            pending.TryFail(token, CreateClosedException());
+            // It took a slot freed by the shutdown: it was never sent, so it is not counted as an attempt.
+            pending.Recycle();
+            _pendingPool.Add(pending);
+            _matcher.Release(key, abandoned: false, TimeSpan.Zero);
+            throw CreateClosedException();
         }
 
         using Activity? activity = FramesTelemetry.ActivitySource.StartActivity("mcp.request", ActivityKind.Client);
@@ -278,8 +283,9 @@ public sealed partial class FrameConnection
                 throw CreateClosedException();
             }
 
-            Interlocked.Increment(ref _requestsTimedOut);
-            _telemetry.RequestsTimedOut.Add(1, _linkTag);
+            // Not an attempt that went unanswered (RequestsTimedOut pairs with RequestsSent): the link is saturated.
+            Interlocked.Increment(ref _requestsTimedOutUnsent);
+            _telemetry.RequestsTimedOutUnsent.Add(1, _linkTag);
             throw new RequestTimeoutException($"Request {DescribeCommand(command)} on {Name} waited {timeout.TotalMilliseconds:0} ms for {waitedFor} and was not sent.")
             {
                 Command = command,

@@ -150,6 +150,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
         RequestsSent = Volatile.Read(ref _requestsSent),
         RequestsAnswered = Volatile.Read(ref _requestsAnswered),
         RequestsTimedOut = Volatile.Read(ref _requestsTimedOut),
+        RequestsTimedOutUnsent = Volatile.Read(ref _requestsTimedOutUnsent),
         UnmatchedResponses = Volatile.Read(ref _unmatched),
         MalformedFrames = Volatile.Read(ref _malformed),
         InboundRequestsRejected = Volatile.Read(ref _rejected),

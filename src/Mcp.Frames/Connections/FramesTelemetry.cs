@@ -49,7 +49,8 @@ public sealed class FramesTelemetry
         meter.CreateObservableCounter("mcp.frames.receiver.truncated", () => Observe(Observed.Truncated), "{candidate}", "Incomplete candidates at end of stream (rule 6).");
         RequestsStarted = meter.CreateCounter<long>("mcp.frames.requests.started", "{request}", "Requests sent (each attempt).");
         RequestsCompleted = meter.CreateCounter<long>("mcp.frames.requests.completed", "{request}", "Requests answered OK.");
-        RequestsTimedOut = meter.CreateCounter<long>("mcp.frames.requests.timed_out", "{request}", "Request attempts that got no answer in time.");
+        RequestsTimedOut = meter.CreateCounter<long>("mcp.frames.requests.timed_out", "{request}", "Request attempts sent that got no answer in time.");
+        RequestsTimedOutUnsent = meter.CreateCounter<long>("mcp.frames.requests.timed_out_unsent", "{request}", "Requests whose timeout ran out while they waited for a free slot or match key: never sent.");
         RequestsFailed = meter.CreateCounter<long>("mcp.frames.requests.failed", "{request}", "Requests that ended with an error status, link loss or cancellation.");
         UnmatchedResponses = meter.CreateCounter<long>("mcp.frames.responses.unmatched", "{frame}", "Responses that matched no request in flight (late or bogus), dropped.");
         MalformedFrames = meter.CreateCounter<long>("mcp.frames.frames.malformed", "{frame}", "Frames the profile could not use (for example a request without seq), dropped.");
@@ -73,6 +74,8 @@ public sealed class FramesTelemetry
     internal Counter<long> RequestsCompleted { get; }
 
     internal Counter<long> RequestsTimedOut { get; }
+
+    internal Counter<long> RequestsTimedOutUnsent { get; }
 
     internal Counter<long> RequestsFailed { get; }
 

@@ -120,6 +120,8 @@ public class FlowControlTests : ConnectionTestBase
             Assert.That(error.Timeout, Is.EqualTo(TimeSpan.FromSeconds(1)));
             Assert.That(error.Command, Is.EqualTo(Vendor));
             Assert.That(gateway.Statistics.RequestsSent, Is.EqualTo(2), "it was never sent");
+            Assert.That(gateway.Statistics.RequestsTimedOutUnsent, Is.EqualTo(1));
+            Assert.That(gateway.Statistics.RequestsTimedOut, Is.Zero, "no attempt sent went unanswered");
         });
 
         // The slots still work after a waiter gave up.

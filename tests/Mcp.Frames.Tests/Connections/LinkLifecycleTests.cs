@@ -59,6 +59,7 @@ public class LinkLifecycleTests : ConnectionTestBase
         }
 
         Assert.That(device.Queued, Is.Zero, "the queued request never reached the wire");
+        Assert.That(gateway.Statistics.RequestsSent, Is.EqualTo(1), "nor is it counted as sent, whether or not it took the slot the shutdown freed");
     }
 
     [Test]

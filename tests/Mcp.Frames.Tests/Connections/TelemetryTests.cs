@@ -24,7 +24,7 @@ public class TelemetryTests : ConnectionTestBase
         "mcp.frames.receiver.skipped", "mcp.frames.receiver.oversize", "mcp.frames.receiver.bad_checksum",
         "mcp.frames.receiver.stalled", "mcp.frames.receiver.truncated",
         "mcp.frames.requests.started", "mcp.frames.requests.completed", "mcp.frames.requests.timed_out",
-        "mcp.frames.requests.failed", "mcp.frames.responses.unmatched", "mcp.frames.frames.malformed",
+        "mcp.frames.requests.timed_out_unsent", "mcp.frames.requests.failed", "mcp.frames.responses.unmatched", "mcp.frames.frames.malformed",
         "mcp.frames.requests.rejected", "mcp.frames.events.dropped", "mcp.frames.request.duration",
         "mcp.frames.requests.in_flight",
     ];
@@ -286,6 +286,39 @@ public class TelemetryTests : ConnectionTestBase
         Assert.That(metrics.Sum("mcp.frames.requests.rejected", link), Is.EqualTo(1));
         release.TrySetResult();
         Assert.That((await device.ReadFramesAsync(2)).Select(f => f.Seq), Is.EqualTo(new byte[] { 1, 2 }));
+    }
+
+    [Test]
+    public async Task A_request_that_times_out_waiting_for_a_slot_counts_as_unsent_not_as_an_unanswered_attempt()
+    {
+        TestMeterFactory factory = CreateFactory();
+        using var metrics = new MetricsRecorder(FramesTelemetry.For(factory).Meter);
+        string link = UniqueName("slot");
+        (FrameConnection gateway, RawPeer device, _) = CreateMeteredGateway(link, factory, o =>
+        {
+            o.MaxInFlight = 1;
+            o.RequestTimeout = TimeSpan.FromSeconds(1);
+        });
+        Task<Response> held = gateway.SendRequestAsync(Vendor, new byte[] { 1 }, new RequestOptions { Timeout = TimeSpan.FromMinutes(1) }).AsTask();
+        RawFrame heldFrame = await device.ReadFrameAsync();
+
+        Task<Response> queued = gateway.SendRequestAsync(Vendor, new byte[] { 2 }).AsTask();
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.ThrowsAsync<RequestTimeoutException>(() => queued.WaitAsync(Bound));
+
+        ConnectionStatistics statistics = gateway.Statistics;
+        Assert.Multiple(() =>
+        {
+            Assert.That(metrics.Sum("mcp.frames.requests.timed_out_unsent", link), Is.EqualTo(1));
+            Assert.That(metrics.Sum("mcp.frames.requests.timed_out", link), Is.Zero, "no attempt went unanswered");
+            Assert.That(metrics.Sum("mcp.frames.requests.started", link), Is.EqualTo(1));
+            Assert.That(statistics.RequestsTimedOutUnsent, Is.EqualTo(1));
+            Assert.That(statistics.RequestsTimedOut, Is.Zero);
+            Assert.That(statistics.RequestsSent, Is.EqualTo(1));
+        });
+
+        await device.ReplyAsync(heldFrame, 0);
+        (await held.WaitAsync(Bound)).Dispose();
     }
 
     private static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
