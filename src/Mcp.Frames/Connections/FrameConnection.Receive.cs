@@ -21,11 +21,14 @@ public sealed partial class FrameConnection
     /// <param name="options">What to receive and how the queue behaves.</param>
     /// <returns>The subscription; dispose it to stop.</returns>
     /// <exception cref="ConnectionClosedException">The connection has ended.</exception>
-    public OneWaySubscription SubscribeOneWay(OneWaySubscriptionOptions options)
+    public OneWaySubscription SubscribeOneWay(OneWaySubscriptionOptions options) => SubscribeOneWay(options, null);
+
+    /// <summary>As <see cref="SubscribeOneWay(OneWaySubscriptionOptions)"/>, with library code that sees each matching message on the read loop before it is queued.</summary>
+    internal OneWaySubscription SubscribeOneWay(OneWaySubscriptionOptions options, IOneWayArrivals? arrivals)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var subscription = new OneWaySubscription(this, options);
+        var subscription = new OneWaySubscription(this, options, arrivals);
         lock (_subscriptionsLock)
         {
             if (Volatile.Read(ref _closed) != 0)

@@ -14,13 +14,15 @@ public sealed class OneWaySubscription : IDisposable
     private readonly FrameConnection _owner;
     private readonly Channel<OneWayMessage> _channel;
     private readonly PayloadBufferPool _buffers;
+    private readonly IOneWayArrivals? _arrivals;
     private long _dropped;
     private long _delivered;
     private int _firstByte; // -1: no filter
 
-    internal OneWaySubscription(FrameConnection owner, OneWaySubscriptionOptions options)
+    internal OneWaySubscription(FrameConnection owner, OneWaySubscriptionOptions options, IOneWayArrivals? arrivals = null)
     {
         _owner = owner;
+        _arrivals = arrivals;
         Command = options.Command;
         _firstByte = options.FirstByte ?? -1;
         _buffers = new PayloadBufferPool(options.Capacity + 2); // the queue, the message being read, the one being added
@@ -112,6 +114,7 @@ public sealed class OneWaySubscription : IDisposable
 
     internal void Deliver(byte command, ReadOnlySpan<byte> payload)
     {
+        _arrivals?.OnArrived(payload);
         byte[] buffer = _buffers.Rent(payload.Length);
         payload.CopyTo(buffer);
         if (_channel.Writer.TryWrite(new OneWayMessage(command, buffer, payload.Length, _buffers)))

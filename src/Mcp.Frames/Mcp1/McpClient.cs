@@ -187,7 +187,8 @@ public sealed class McpClient
             Capacity = queue?.Capacity ?? 256,
             Overflow = queue?.Overflow ?? OverflowPolicy.DropOldest,
         };
-        OneWaySubscription events = Connection.SubscribeOneWay(queueOptions);
+        var gaps = new EventSeqGaps();
+        OneWaySubscription events = Connection.SubscribeOneWay(queueOptions, gaps);
         try
         {
             using Response response = await Connection.SendRequestAsync(McpCommand.Subscribe, request, options, cancellationToken).ConfigureAwait(false);
@@ -195,7 +196,7 @@ public sealed class McpClient
             byte subscriptionId = reader.ReadByte("subId");
             reader.EnsureEnd();
             events.SetFirstByte(subscriptionId);
-            return new McpSubscription(this, events, subscriptionId, request);
+            return new McpSubscription(this, events, gaps, subscriptionId, request);
         }
         catch
         {

@@ -30,7 +30,10 @@ public readonly struct McpEvent
     /// <summary>How many values the event carries.</summary>
     public int ValueCount => (_payload.Length - EventPayload.HeaderLength) / 4;
 
-    /// <summary>How many events were lost just before this one (from the <see cref="EventSeq"/> gap; 0 for the first).</summary>
+    /// <summary>
+    /// How many events are missing just before this one, from the <see cref="EventSeq"/> gap since the event read
+    /// before it (0 for the first): lost on the link, dropped by the local queue, or skipped as malformed.
+    /// </summary>
     public long LostBefore { get; }
 
     /// <summary>The value of the <paramref name="index"/>-th subscribed register.</summary>

@@ -31,7 +31,7 @@ public static class McpReplies
 
     /// <summary>
     /// Answers with a status and, optionally, a UTF-8 message after it (PROTOCOL.md §2.2: receivers may show it and
-    /// must not depend on it). The message is cut to fit the link's payload limit.
+    /// must not depend on it). The message is cut to fit the link's payload limit, at a character boundary.
     /// </summary>
     /// <param name="request">The request.</param>
     /// <param name="status">The status.</param>
@@ -48,6 +48,12 @@ public static class McpReplies
 
         int room = Math.Max(0, request.Connection.MaxPayloadLength - request.Connection.Profile.ResponseHeaderLength);
         byte[] text = Encoding.UTF8.GetBytes(message);
-        return request.ReplyAsync((byte)status, text.AsMemory(0, Math.Min(text.Length, room)), cancellationToken);
+        int length = Math.Min(text.Length, room);
+        while (length > 0 && length < text.Length && (text[length] & 0xC0) == 0x80)
+        {
+            length--; // the cut would split a character: end before it, so the message stays valid UTF-8
+        }
+
+        return request.ReplyAsync((byte)status, text.AsMemory(0, length), cancellationToken);
     }
 }

@@ -13,16 +13,17 @@ public sealed class McpSubscription : IAsyncDisposable
 {
     private readonly McpClient _client;
     private readonly OneWaySubscription _events;
+    private readonly EventSeqGaps _gaps;
     private int? _lastSeq;
-    private long _lost;
     private long _received;
     private long _malformed;
     private int _disposed;
 
-    internal McpSubscription(McpClient client, OneWaySubscription events, byte subscriptionId, SubscribeRequest request)
+    internal McpSubscription(McpClient client, OneWaySubscription events, EventSeqGaps gaps, byte subscriptionId, SubscribeRequest request)
     {
         _client = client;
         _events = events;
+        _gaps = gaps;
         SubscriptionId = subscriptionId;
         Request = request;
     }
@@ -33,8 +34,11 @@ public sealed class McpSubscription : IAsyncDisposable
     /// <summary>What was subscribed.</summary>
     public SubscribeRequest Request { get; }
 
-    /// <summary>Events the device published that never arrived (sum of <c>eventSeq</c> gaps).</summary>
-    public long LostEvents => Volatile.Read(ref _lost);
+    /// <summary>
+    /// Events the device published that never arrived (the sum of <c>eventSeq</c> gaps, counted as events arrive,
+    /// before the queue). Events that arrived and were dropped by a full queue count in <see cref="Dropped"/> only.
+    /// </summary>
+    public long LostEvents => _gaps.LostOf(SubscriptionId);
 
     /// <summary>Events read.</summary>
     public long Received => Volatile.Read(ref _received);
@@ -42,7 +46,7 @@ public sealed class McpSubscription : IAsyncDisposable
     /// <summary>Events dropped locally because the queue was full.</summary>
     public long Dropped => _events.Dropped;
 
-    /// <summary>Events that could not be parsed and were skipped.</summary>
+    /// <summary>Events that could not be parsed, or carried another number of values than subscribed, and were skipped.</summary>
     public long Malformed => Volatile.Read(ref _malformed);
 
     /// <summary>Completes when the subscription ends (disposed, or its connection closed).</summary>
@@ -107,6 +111,12 @@ public sealed class McpSubscription : IAsyncDisposable
             return false;
         }
 
+        if (parsed.ValueCount != Request.Count)
+        {
+            Interlocked.Increment(ref _malformed); // PROTOCOL.md §2.3: exactly count × i32
+            return false;
+        }
+
         ushort seq = parsed.EventSeq;
         long lost = 0;
         if (_lastSeq is { } last)
@@ -121,7 +131,6 @@ public sealed class McpSubscription : IAsyncDisposable
         }
 
         _lastSeq = seq;
-        Interlocked.Add(ref _lost, lost);
         Interlocked.Increment(ref _received);
         evt = McpEvent.Read(payload, lost);
         return true;

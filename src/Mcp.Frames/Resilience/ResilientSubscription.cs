@@ -19,10 +19,12 @@ public sealed class ResilientSubscription : IAsyncDisposable
     private TaskCompletionSource<McpSubscription?> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private McpSubscription? _current;
     private McpSubscription? _ended;
+    private McpSubscription? _reading;
+    private long _lostOnEnded;
     private bool _stopped;
     private bool _gapPending;
     private long _lastEvent;
-    private long _lost;
+    private long _lostAcrossReconnects;
     private long _received;
     private int _resubscriptions;
     private int _gaps;
@@ -38,8 +40,20 @@ public sealed class ResilientSubscription : IAsyncDisposable
     /// <summary>What is subscribed.</summary>
     public SubscribeRequest Request { get; }
 
-    /// <summary>Events lost: <c>eventSeq</c> gaps plus the estimated gaps across reconnects.</summary>
-    public long LostEvents => Volatile.Read(ref _lost);
+    /// <summary>
+    /// Events lost: <c>eventSeq</c> gaps on every connection (<see cref="McpSubscription.LostEvents"/>: not the events
+    /// a full local queue dropped) plus the estimated gaps across reconnects.
+    /// </summary>
+    public long LostEvents
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _lostAcrossReconnects + _lostOnEnded + (_reading?.LostEvents ?? 0);
+            }
+        }
+    }
 
     /// <summary>Events read.</summary>
     public long Received => Volatile.Read(ref _received);
@@ -78,6 +92,11 @@ public sealed class ResilientSubscription : IAsyncDisposable
                 yield break;
             }
 
+            lock (_lock)
+            {
+                _reading = subscription;
+            }
+
             IAsyncEnumerator<McpEvent> events = subscription.ReadAllAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
             try
             {
@@ -85,7 +104,14 @@ public sealed class ResilientSubscription : IAsyncDisposable
                 {
                     McpEvent evt = events.Current;
                     long extra = TakeGap();
-                    Interlocked.Add(ref _lost, evt.LostBefore + extra);
+                    if (extra > 0)
+                    {
+                        lock (_lock)
+                        {
+                            _lostAcrossReconnects += extra;
+                        }
+                    }
+
                     Interlocked.Increment(ref _received);
                     yield return extra > 0 ? evt.WithLostBefore(evt.LostBefore + extra) : evt;
                 }
@@ -93,6 +119,11 @@ public sealed class ResilientSubscription : IAsyncDisposable
             finally
             {
                 await events.DisposeAsync().ConfigureAwait(false);
+                lock (_lock)
+                {
+                    _lostOnEnded += subscription.LostEvents;
+                    _reading = null;
+                }
             }
 
             lock (_lock)

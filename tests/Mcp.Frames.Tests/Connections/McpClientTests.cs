@@ -296,5 +296,87 @@ public class McpClientTests : ConnectionTestBase
 
         Assert.That(seen, Is.EqualTo(new ushort[] { 8, 9 }));
         Assert.That(subscription.Dropped, Is.EqualTo(8));
+        Assert.That(subscription.LostEvents, Is.Zero, "every eventSeq 0..9 arrived; the queue dropped them, the link did not lose them");
+    }
+
+    [TestCase(OverflowPolicy.DropOldest, new ushort[] { 8, 9 })]
+    [TestCase(OverflowPolicy.DropNewest, new ushort[] { 0, 1 })]
+    public async Task Lost_events_count_the_links_gaps_and_not_the_queues_drops(OverflowPolicy overflow, ushort[] expected)
+    {
+        ConnectedPair pair = CreatePair();
+        var device = new TinyDevice(pair.Device);
+        var client = new McpClient(pair.Gateway);
+        await using McpSubscription subscription = await client.SubscribeAsync(
+            new SubscribeRequest(TinyDevice.Slot, 0x10, 1, 10, SubscribeMode.Periodic),
+            new OneWaySubscriptionOptions { Capacity = 2, Overflow = overflow }).WaitAsync(Bound);
+        foreach (ushort seq in new ushort[] { 0, 1, 2, 3, 4, 7, 8, 9 }) // 5 and 6 lost on the way
+        {
+            await device.PublishAsync(subscription.SubscriptionId, seq, seq);
+        }
+
+        await pair.Gateway.SendRequestAsync(McpCommand.Ping, new byte[] { 1 }).AsTask().WaitAsync(Bound); // the events were read before the answer
+        var seen = new List<ushort>();
+        await foreach (McpEvent evt in subscription.ReadAllAsync(new CancellationTokenSource(Bound).Token))
+        {
+            seen.Add(evt.EventSeq);
+            if (seen.Count == 2)
+            {
+                break;
+            }
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(seen, Is.EqualTo(expected));
+            Assert.That(subscription.Dropped, Is.EqualTo(6), "eight arrived, two fit the queue");
+            Assert.That(subscription.LostEvents, Is.EqualTo(2), "eventSeq 5 and 6 never arrived");
+            Assert.That(subscription.Received, Is.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public async Task An_event_with_another_number_of_values_than_subscribed_is_skipped_as_malformed()
+    {
+        ConnectedPair pair = CreatePair();
+        var device = new TinyDevice(pair.Device);
+        var client = new McpClient(pair.Gateway);
+        await using McpSubscription subscription = await client.SubscribeAsync(
+            new SubscribeRequest(TinyDevice.Slot, 0x10, 2, 100, SubscribeMode.Periodic)).WaitAsync(Bound);
+
+        await device.PublishAsync(subscription.SubscriptionId, 0, 10);         // one value of two
+        await device.PublishAsync(subscription.SubscriptionId, 1, 20, 21, 22); // three of two
+        await device.PublishAsync(subscription.SubscriptionId, 2, 30, 31);
+
+        McpEvent first = default;
+        await foreach (McpEvent evt in subscription.ReadAllAsync(new CancellationTokenSource(Bound).Token))
+        {
+            first = evt;
+            break;
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.EventSeq, Is.EqualTo(2));
+            Assert.That(first.ToArray(), Is.EqualTo(new[] { 30, 31 }));
+            Assert.That(subscription.Malformed, Is.EqualTo(2));
+            Assert.That(subscription.Received, Is.EqualTo(1));
+            Assert.That(subscription.LostEvents, Is.Zero, "both arrived; they were unusable, not lost");
+        });
+    }
+    [TestCase("a", 2)] // é is two bytes in UTF-8: 1 + 2 × 126 = 253 of the 254 bytes of room
+    [TestCase("ab", 2)] // 2 + 2 × 126 = 254
+    [TestCase("a", 3)] // € is three bytes: 1 + 3 × 84 = 253
+    public async Task A_status_message_cut_to_the_payload_limit_ends_at_a_character_boundary(string prefix, int bytesPerChar)
+    {
+        ConnectedPair pair = CreatePair();
+        char wide = bytesPerChar == 2 ? '\u00e9' : '\u20ac';
+        string message = prefix + new string(wide, 200); // far more than the room: 256 − seq − status
+        pair.Device.MapRequestHandler(0x55, (request, ct) => request.ReplyStatusAsync(McpStatus.BadRequest, message, ct));
+
+        RemoteStatusException error = Assert.ThrowsAsync<RemoteStatusException>(
+            () => pair.Gateway.SendRequestAsync(0x55, new byte[] { 1 }, new RequestOptions { MaxRetries = 0 }).AsTask().WaitAsync(Bound))!;
+
+        int whole = (254 - prefix.Length) / bytesPerChar;
+        Assert.That(error.RemoteMessage, Is.EqualTo(prefix + new string(wide, whole)), "the longest prefix that fits, whole characters only");
     }
 }
