@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Mcp.Frames.Connections;
 using Mcp.Frames.Mcp1.Messages;
 
@@ -142,6 +143,7 @@ public sealed class McpClient
     /// <param name="options">Timeout and retries; idempotent by default.</param>
     /// <param name="cancellationToken">Gives up.</param>
     /// <returns>A task that completes when the values are filled.</returns>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask ReadAsync(byte slot, ushort register, Memory<int> destination, RequestOptions? options = null, CancellationToken cancellationToken = default)
     {
         if (destination.Length is < 1 or > 255)
@@ -150,7 +152,9 @@ public sealed class McpClient
         }
 
         using Response response = await Connection.SendRequestAsync(McpCommand.Read, new ReadRequest(slot, register, (byte)destination.Length), options ?? Idempotent, cancellationToken).ConfigureAwait(false);
-        Int32Values.Read(response.Body.Span, destination.Span, $"READ response on {Connection.Name} (slot {slot}, register {register})");
+        ReadOnlySpan<byte> body = response.Body.Span;
+        string name = body.Length == destination.Length * 4 ? "READ response" : $"READ response on {Connection.Name} (slot {slot}, register {register})"; // formatted only for the error
+        Int32Values.Read(body, destination.Span, name);
     }
 
     /// <summary>Writes consecutive live registers, all or nothing (PROTOCOL.md §2.3).</summary>
