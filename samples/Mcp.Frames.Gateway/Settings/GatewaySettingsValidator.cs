@@ -48,7 +48,7 @@ internal sealed class GatewaySettingsValidator(IConfiguration configuration) : I
         }
 
         Range(options.HeartbeatIntervalMs, 0, 3_600_000, $"{root}:HeartbeatIntervalMs", errors);
-        Range(options.HeartbeatMissedLimit, 1, 1000, $"{root}:HeartbeatMissedLimit", errors);
+        Range(options.HeartbeatMissedLimit, 2, 1000, $"{root}:HeartbeatMissedLimit", errors);
         Range(options.BootIdCheckIntervalMs, 0, 3_600_000, $"{root}:BootIdCheckIntervalMs", errors);
         Range(options.RequestTimeoutMs, 1, 600_000, $"{root}:RequestTimeoutMs", errors);
         Range(options.DegradedAfterSilenceMs, 1, 3_600_000, $"{root}:DegradedAfterSilenceMs", errors);

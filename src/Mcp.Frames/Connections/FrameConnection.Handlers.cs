@@ -79,7 +79,7 @@ public sealed partial class FrameConnection
     {
         var context = new RequestContext(this);
         var waiter = new InboundRequestQueue.Waiter();
-        CancellationToken ct = _shutdown.Token;
+        CancellationToken ct = _handlersShutdown.Token;
         try
         {
             // Shutdown completes the queue, which ends the wait; one handler task is woken per request.

@@ -42,7 +42,8 @@ public sealed partial class FrameConnection : IAsyncDisposable
     private readonly int _handlerConcurrency;
     private readonly int _inboundCapacity;
     private readonly bool _ownsTransport;
-    private readonly CancellationTokenSource _shutdown = new();
+    private readonly CancellationTokenSource _shutdown = new(); // the library's own waits only
+    private readonly CancellationTokenSource _handlersShutdown = new(); // the token handed to request handlers (user code)
     private readonly TaskCompletionSource<ConnectionClosedInfo> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly InboundRequestQueue _inbound;
     private readonly PayloadBufferPool _requestBuffers;
@@ -186,7 +187,15 @@ public sealed partial class FrameConnection : IAsyncDisposable
 
         if (_heartbeatInterval is { } interval)
         {
-            _heartbeatTimer = _time.CreateTimer(static s => ((FrameConnection)s!).OnHeartbeatTick(), this, interval, interval);
+            // The read loop may already have ended the link (a peer that hung up at once): Shutdown then found no
+            // timer to stop, so it is stopped here. Exchange and Shutdown's exchange of _closed are both full fences,
+            // so at least one side sees the other.
+            ITimer timer = _time.CreateTimer(static s => ((FrameConnection)s!).OnHeartbeatTick(), this, interval, interval);
+            Interlocked.Exchange(ref _heartbeatTimer, timer);
+            if (Volatile.Read(ref _closed) != 0)
+            {
+                timer.Dispose();
+            }
         }
     }
 
@@ -242,7 +251,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
         var info = new ConnectionClosedInfo(reason, message, error);
         Volatile.Write(ref _closeInfo, info);
         ConnectionLog.Closed(_logger, Name, reason, message);
-        _heartbeatTimer?.Dispose();
+        Volatile.Read(ref _heartbeatTimer)?.Dispose();
 
         // No more requests reach the handlers; what is queued is released once the loops have stopped.
         _inbound.Complete();
@@ -250,8 +259,10 @@ public sealed partial class FrameConnection : IAsyncDisposable
 
         // Cancellation callbacks registered on the handlers' token are user code: they run on the thread pool, not
         // here (this may be the read loop, a timer or a writer), and a callback that throws or blocks cannot stop the
-        // waiters below from failing. The token is cancelled before CancelAsync returns.
-        Task cancelled = _shutdown.CancelAsync();
+        // waiters below from failing. The library's waits have a token of their own, whose callbacks run apart from
+        // the handlers', so a blocking handler callback cannot hold them up either. Both tokens are cancelled before
+        // CancelAsync returns.
+        Task cancelled = Task.WhenAll(_shutdown.CancelAsync(), _handlersShutdown.CancelAsync());
         FailAllPending(CreateClosedException());
         CompleteSubscriptions(CreateClosedException());
         _pipe.Input.CancelPendingRead();

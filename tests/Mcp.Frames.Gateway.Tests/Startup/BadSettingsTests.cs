@@ -83,8 +83,9 @@ public sealed class BadSettingsTests
         try
         {
             AssertRefused(
-                await RunGatewayAsync(root, "--Gateway:Links:0:Tcp:Host=127.0.0.1", "--Gateway:Links:0:Tcp:Port=70000", "--Gateway:Links:0:Tcp:Hots=10.0.0.5", "--Gateway:Watchs:0:Slot=1"),
+                await RunGatewayAsync(root, "--Gateway:Links:0:Tcp:Host=127.0.0.1", "--Gateway:Links:0:Tcp:Port=70000", "--Gateway:Links:0:Tcp:Hots=10.0.0.5", "--Gateway:Watchs:0:Slot=1", "--Gateway:HeartbeatMissedLimit=1"),
                 "Gateway:Links:0:Tcp:Port: must be between 1 and 65535; 70000 was given.",
+                "Gateway:HeartbeatMissedLimit: must be between 2 and 1000; 1 was given.",
                 "Gateway:Links:0:Tcp:Hots: unknown setting",
                 "Gateway:Watchs: unknown setting");
         }

@@ -39,6 +39,22 @@ public class HeartbeatTests : ConnectionTestBase
         Assert.That(error.Reason, Is.EqualTo(ConnectionCloseReason.HeartbeatLost));
     }
 
+    [TestCase(0)]
+    [TestCase(1)]
+    [TestCase(1001)]
+    public void A_missed_limit_outside_2_to_1000_is_refused_naming_the_option(int limit)
+    {
+        var options = new FrameConnectionOptions { HeartbeatInterval = Interval, HeartbeatMissedLimit = limit };
+
+        ArgumentOutOfRangeException error = Assert.Throws<ArgumentOutOfRangeException>(options.Validate)!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(error.ParamName, Is.EqualTo(nameof(FrameConnectionOptions.HeartbeatMissedLimit)));
+            Assert.That(error.Message, Does.Contain("between 2 and 1000").And.Contain($"{limit} was given"));
+        });
+    }
+
     [Test]
     public async Task The_heartbeat_keeps_a_quiet_but_answering_link_alive()
     {
@@ -107,5 +123,63 @@ public class HeartbeatTests : ConnectionTestBase
         RawFrame frame = await device.ReadFrameAsync();
         Assert.That(frame.Command, Is.EqualTo(McpCommand.Ping));
         return frame;
+    }
+    [Test]
+    public void A_connection_whose_peer_hung_up_while_it_started_keeps_no_heartbeat_timer()
+    {
+        var clock = new TimerRecordingClock();
+        (TestDuplexPipe a, TestDuplexPipe b) = TestDuplexPipe.CreatePair();
+        b.Output.Complete(); // the peer hangs up at once
+        var gateway = Track(new FrameConnection(a, options: new FrameConnectionOptions { Name = "gw", TimeProvider = clock, LoggerFactory = Logs, HeartbeatInterval = Interval }));
+        clock.BeforePeriodicTimer = () => gateway.Completion.Wait(Bound); // the read loop ends the link before Start makes the timer
+
+        gateway.Start();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(gateway.Completion.IsCompleted, Is.True);
+            Assert.That(clock.PeriodicTimers, Has.Count.EqualTo(1));
+            Assert.That(clock.PeriodicTimers[0].Disposed, Is.True, "a heartbeat timer left running would tick forever and keep the ended connection alive");
+        });
+    }
+
+    /// <summary>A fake clock that records its periodic timers and can run code just before one is made.</summary>
+    private sealed class TimerRecordingClock : Microsoft.Extensions.Time.Testing.FakeTimeProvider
+    {
+        public Action? BeforePeriodicTimer { get; set; }
+
+        public List<RecordingTimer> PeriodicTimers { get; } = [];
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            if (period == Timeout.InfiniteTimeSpan)
+            {
+                return base.CreateTimer(callback, state, dueTime, period);
+            }
+
+            BeforePeriodicTimer?.Invoke();
+            var timer = new RecordingTimer(base.CreateTimer(callback, state, dueTime, period));
+            PeriodicTimers.Add(timer);
+            return timer;
+        }
+    }
+
+    private sealed class RecordingTimer(ITimer inner) : ITimer
+    {
+        public bool Disposed { get; private set; }
+
+        public bool Change(TimeSpan dueTime, TimeSpan period) => inner.Change(dueTime, period);
+
+        public void Dispose()
+        {
+            Disposed = true;
+            inner.Dispose();
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Disposed = true;
+            return inner.DisposeAsync();
+        }
     }
 }

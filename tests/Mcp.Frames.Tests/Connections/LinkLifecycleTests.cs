@@ -328,4 +328,37 @@ public class LinkLifecycleTests : ConnectionTestBase
 
         public Mcp.Frames.Profiles.IRequestMatcher CreateMatcher(TimeProvider timeProvider) => Inner.CreateMatcher(timeProvider);
     }
+    [Test]
+    public async Task A_handler_cancellation_callback_that_blocks_does_not_delay_failing_a_request_waiting_for_its_key()
+    {
+        (FrameConnection gateway, RawPeer device, _) = CreateWithRawDevice(o => o.RequestTimeout = TimeSpan.FromSeconds(1), new Mcp.Frames.Profiles.LegacyProfile());
+        Task<Response> first = gateway.SendRequestAsync(0x10, new byte[] { 1 }).AsTask();
+        await device.ReadFrameAsync();
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.ThrowsAsync<RequestTimeoutException>(() => first.WaitAsync(Bound));
+        Task<Response> waiting = gateway.SendRequestAsync(0x10, new byte[] { 2 }, new RequestOptions { Timeout = TimeSpan.FromMinutes(1) }).AsTask();
+        Assert.That(waiting.IsCompleted, Is.False, "legacy: the command's key is retired after the timeout, so the request waits for it");
+
+        using var release = new ManualResetEventSlim(false);
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        gateway.MapRequestHandler(0x20, async (request, ct) =>
+        {
+            ct.Register(() => release.Wait(TimeSpan.FromMinutes(1))); // user code that blocks when the link ends (released below)
+            entered.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+        });
+        await device.SendAsync(0x20, 7);
+        await entered.Task.WaitAsync(Bound);
+        try
+        {
+            gateway.Abort("test");
+            // Well within the callback's block: the waiter must not wait for it to return.
+            ConnectionClosedException error = Assert.ThrowsAsync<ConnectionClosedException>(() => waiting.WaitAsync(Bound))!;
+            Assert.That(error.Reason, Is.EqualTo(ConnectionCloseReason.Aborted));
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
 }
