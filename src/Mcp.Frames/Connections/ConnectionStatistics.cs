@@ -14,7 +14,7 @@ public sealed record ConnectionStatistics
     /// <summary>Bytes of frames written.</summary>
     public long BytesSent { get; init; }
 
-    /// <summary>Request attempts sent.</summary>
+    /// <summary>Request attempts sent (their frame committed to the transport; a request refused or given up before that is not one).</summary>
     public long RequestsSent { get; init; }
 
     /// <summary>Requests answered (any status).</summary>
@@ -24,8 +24,9 @@ public sealed record ConnectionStatistics
     public long RequestsTimedOut { get; init; }
 
     /// <summary>
-    /// Requests whose timeout ran out while they waited for a free slot (<see cref="FrameConnectionOptions.MaxInFlight"/>)
-    /// or match key, so they were never sent (not a part of <see cref="RequestsSent"/>): a sign of a saturated link.
+    /// Requests whose timeout ran out while they waited for a free slot (<see cref="FrameConnectionOptions.MaxInFlight"/>),
+    /// a match key or the writer, so they were never sent (not a part of <see cref="RequestsSent"/>): a sign of a
+    /// saturated link.
     /// </summary>
     public long RequestsTimedOutUnsent { get; init; }
 

@@ -121,8 +121,12 @@ public sealed partial class FrameConnection
         {
             lock (_pendingLock)
             {
-                if (_pending.Remove(key, out pending))
+                // A request whose frame is not written yet cannot have been answered: this is a stray answer, or a late
+                // one for an earlier request of the key, and is dropped as unmatched.
+                if (_pending.TryGetValue(key, out PendingRequest? candidate) && candidate.IsWritten(candidate.Token))
                 {
+                    _pending.Remove(key);
+                    pending = candidate;
                     // Removed here so that no other path can see it. The token names this use of the pooled waiter:
                     // if the request times out before the answer is handed over, and the waiter is reused for a
                     // newer request, the answer cannot complete that newer request.

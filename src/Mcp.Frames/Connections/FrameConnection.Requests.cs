@@ -109,8 +109,10 @@ public sealed partial class FrameConnection
         }
     }
 
-    internal RequestTimeoutException CreateTimeoutException(PendingRequest request) =>
-        new($"Request {DescribeCommand(request.Command)} ({_matcher.DescribeKey(request.Key)}) on {Name} got no answer within {request.Timeout.TotalMilliseconds:0} ms.")
+    internal RequestTimeoutException CreateTimeoutException(PendingRequest request, bool written) =>
+        new(written
+            ? $"Request {DescribeCommand(request.Command)} ({_matcher.DescribeKey(request.Key)}) on {Name} got no answer within {request.Timeout.TotalMilliseconds:0} ms."
+            : $"Request {DescribeCommand(request.Command)} ({_matcher.DescribeKey(request.Key)}) on {Name} waited {request.Timeout.TotalMilliseconds:0} ms for the writer and was not sent.")
         {
             Command = request.Command,
             Timeout = request.Timeout,
@@ -185,9 +187,6 @@ public sealed partial class FrameConnection
             activity.SetTag("mcp.key", _matcher.DescribeKey(key));
         }
 
-        Interlocked.Increment(ref _requestsSent);
-        _telemetry.RequestsStarted.Add(1, _linkTag);
-        _telemetry.InFlight.Add(1, _linkTag);
         bool written = false;
         bool abandoned = false;
         try
@@ -196,11 +195,20 @@ public sealed partial class FrameConnection
             {
                 // The waiter is registered above, before the request can reach the peer.
                 await WriteFrameAsync(command, new RequestPayload<TBody>(_matcher, _profile.RequestHeaderLength, key, body), cancellationToken, pending, token).ConfigureAwait(false);
-                written = true;
             }
             catch (Exception ex)
             {
                 pending.TryFail(token, ex);
+            }
+
+            // Counted as sent only once its frame is committed to the transport (a write refused as too large, or
+            // given up while it waited for the writer, sent nothing); the write attempt is over either way.
+            written = pending.IsWritten(token);
+            if (written)
+            {
+                Interlocked.Increment(ref _requestsSent);
+                _telemetry.RequestsStarted.Add(1, _linkTag);
+                _telemetry.InFlight.Add(1, _linkTag);
             }
 
             Response response = await pending.Task.ConfigureAwait(false);
@@ -223,18 +231,31 @@ public sealed partial class FrameConnection
         }
         catch (RequestTimeoutException)
         {
-            abandoned = true;
-            Interlocked.Increment(ref _requestsTimedOut);
-            _telemetry.RequestsTimedOut.Add(1, _linkTag);
+            // Only a request that reached the wire can draw a late answer; one that timed out before it was written
+            // frees its key at once, and counts with the other requests that timed out unsent.
+            abandoned = written;
+            if (written)
+            {
+                Interlocked.Increment(ref _requestsTimedOut);
+                _telemetry.RequestsTimedOut.Add(1, _linkTag);
+            }
+            else
+            {
+                Interlocked.Increment(ref _requestsTimedOutUnsent);
+                _telemetry.RequestsTimedOutUnsent.Add(1, _linkTag);
+            }
+
             activity?.SetStatus(ActivityStatusCode.Error, "timeout");
             throw;
         }
         catch (Exception ex)
         {
-            // Only a request that reached the wire can draw a late answer; one refused or cancelled before it was
-            // written frees its key at once.
             abandoned = written && ex is OperationCanceledException;
-            _telemetry.RequestsFailed.Add(1, _linkTag);
+            if (written)
+            {
+                _telemetry.RequestsFailed.Add(1, _linkTag);
+            }
+
             activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
             throw;
         }
@@ -242,7 +263,10 @@ public sealed partial class FrameConnection
         {
             RemovePending(pending);
             pending.Recycle();
-            _telemetry.InFlight.Add(-1, _linkTag);
+            if (written)
+            {
+                _telemetry.InFlight.Add(-1, _linkTag);
+            }
 
             // PROTOCOL.md §2.1: an abandoned seq stays out of use for at least one more timeout period. Two are used:
             // a device that queued the request behind others may answer later than one more period, and seqs are
@@ -271,6 +295,9 @@ public sealed partial class FrameConnection
         }
         catch (OperationCanceledException ex)
         {
+            // This may run inside a cancellation callback (the shutdown's, a deadline's) that wakes other waiters
+            // too: leave it before the caller's code can continue here.
+            await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
             string waitedFor = gate is not null ? $"a free slot ({MaxInFlight} requests in flight)" : "a free match key";
             if (cancellationToken.IsCancellationRequested)
             {
@@ -295,10 +322,28 @@ public sealed partial class FrameConnection
         }
     }
 
-    private Task BackoffAsync(RequestOptions options, int attempt, CancellationToken cancellationToken)
+    /// <summary>Waits before a retry; the link's end cuts the wait short with <see cref="ConnectionClosedException"/>.</summary>
+    private async Task BackoffAsync(RequestOptions options, int attempt, CancellationToken cancellationToken)
     {
-        TimeSpan delay = options.RetryBackoff * Math.Pow(2, attempt);
-        return delay <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(delay, _time, cancellationToken);
+        TimeSpan delay = options.GetRetryDelay(attempt);
+        if (delay <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
+        try
+        {
+            await Task.Delay(delay, _time, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw CreateClosedException();
+        }
+        catch (OperationCanceledException ex)
+        {
+            throw new OperationCanceledException($"Request on {Name} was cancelled while it waited {delay.TotalMilliseconds:0} ms to be retried.", ex, cancellationToken);
+        }
     }
 
     private RemoteStatusException CreateStatusException(byte command, Response response)

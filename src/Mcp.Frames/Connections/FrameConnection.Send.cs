@@ -117,6 +117,7 @@ public sealed partial class FrameConnection
                 try
                 {
                     WriteOne(command, ref payload);
+                    request?.MarkWritten(requestToken); // before any flush, so before the peer can answer
                 }
                 catch (Exception ex)
                 {

@@ -26,7 +26,10 @@ public sealed class FrameConnectionOptions
     /// <summary>How often to send a heartbeat request; <see langword="null"/> (the default) for none.</summary>
     public TimeSpan? HeartbeatInterval { get; set; }
 
-    /// <summary>The link is dead when nothing was received for <see cref="HeartbeatInterval"/> × this (default 3).</summary>
+    /// <summary>
+    /// The link is dead when nothing was received for <see cref="HeartbeatInterval"/> × this, 2–1000 (default 3). The
+    /// first heartbeat goes out one interval after the start, so with 1 a healthy link would end before it could answer.
+    /// </summary>
     public int HeartbeatMissedLimit { get; set; } = 3;
 
     /// <summary>Request handlers running at once on the device side (default 4). Each handler call runs off the read loop.</summary>
@@ -50,22 +53,22 @@ public sealed class FrameConnectionOptions
     public void Validate()
     {
         FrameFormat.ValidateMaxPayloadLength(MaxPayloadLength, nameof(MaxPayloadLength));
-        RequirePositive(StallTimeout, nameof(StallTimeout));
-        RequirePositive(RequestTimeout, nameof(RequestTimeout));
-        RequirePositive(HeartbeatInterval, nameof(HeartbeatInterval));
+        RequireDuration(StallTimeout, nameof(StallTimeout));
+        RequireDuration(RequestTimeout, nameof(RequestTimeout));
+        RequireDuration(HeartbeatInterval, nameof(HeartbeatInterval));
         RequireRange(MaxInFlight, 1, 256, nameof(MaxInFlight));
-        RequireRange(HeartbeatMissedLimit, 1, 1000, nameof(HeartbeatMissedLimit));
+        RequireRange(HeartbeatMissedLimit, 2, 1000, nameof(HeartbeatMissedLimit));
         RequireRange(HandlerConcurrency, 1, 1024, nameof(HandlerConcurrency));
         RequireRange(InboundRequestQueueCapacity, 1, 1 << 20, nameof(InboundRequestQueueCapacity));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
         ArgumentNullException.ThrowIfNull(LoggerFactory, nameof(LoggerFactory));
     }
 
-    private static void RequirePositive(TimeSpan? value, string name)
+    private static void RequireDuration(TimeSpan? value, string name)
     {
-        if (value is { } v && v <= TimeSpan.Zero)
+        if (value is { } v && (v <= TimeSpan.Zero || v > RequestOptions.MaxTimeout))
         {
-            throw new ArgumentOutOfRangeException(name, v, $"{name} must be positive; {v} was given.");
+            throw new ArgumentOutOfRangeException(name, v, $"{name} must be positive and at most {RequestOptions.MaxTimeout.TotalDays:0} days; {v} was given.");
         }
     }
 

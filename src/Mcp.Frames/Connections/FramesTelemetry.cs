@@ -50,8 +50,8 @@ public sealed class FramesTelemetry
         RequestsStarted = meter.CreateCounter<long>("mcp.frames.requests.started", "{request}", "Requests sent (each attempt).");
         RequestsCompleted = meter.CreateCounter<long>("mcp.frames.requests.completed", "{request}", "Requests answered OK.");
         RequestsTimedOut = meter.CreateCounter<long>("mcp.frames.requests.timed_out", "{request}", "Request attempts sent that got no answer in time.");
-        RequestsTimedOutUnsent = meter.CreateCounter<long>("mcp.frames.requests.timed_out_unsent", "{request}", "Requests whose timeout ran out while they waited for a free slot or match key: never sent.");
-        RequestsFailed = meter.CreateCounter<long>("mcp.frames.requests.failed", "{request}", "Requests that ended with an error status, link loss or cancellation.");
+        RequestsTimedOutUnsent = meter.CreateCounter<long>("mcp.frames.requests.timed_out_unsent", "{request}", "Requests whose timeout ran out while they waited for a free slot, a match key or the writer: never sent.");
+        RequestsFailed = meter.CreateCounter<long>("mcp.frames.requests.failed", "{request}", "Requests sent that ended with an error status, link loss or cancellation.");
         UnmatchedResponses = meter.CreateCounter<long>("mcp.frames.responses.unmatched", "{frame}", "Responses that matched no request in flight (late or bogus), dropped.");
         MalformedFrames = meter.CreateCounter<long>("mcp.frames.frames.malformed", "{frame}", "Frames the profile could not use (for example a request without seq), dropped.");
         InboundRequestsRejected = meter.CreateCounter<long>("mcp.frames.requests.rejected", "{request}", "Received requests refused because the handler queue was full.");

@@ -33,6 +33,7 @@ internal sealed class PendingRequest : IValueTaskSource<Response>
     private CancellationTokenRegistration _cancellation;
     private CancellationTokenSource? _completed; // cancelled when a use fails; made only when a send has to wait for the writer
     private long _state; // generation << 2 | state
+    private long _writtenToken; // the use whose frame was committed to the transport (0: none yet)
     private long _deadline;
 
     public PendingRequest(FrameConnection owner, TimeProvider time)
@@ -55,6 +56,15 @@ internal sealed class PendingRequest : IValueTaskSource<Response>
     public long Token => Volatile.Read(ref _state) & ~StateMask;
 
     public ValueTask<Response> Task => new(this, _core.Version);
+
+    /// <summary>Notes that the frame of the use named by <paramref name="token"/> is committed to the transport (before it is flushed).</summary>
+    public void MarkWritten(long token) => Volatile.Write(ref _writtenToken, token);
+
+    /// <summary>
+    /// Whether the frame of the use named by <paramref name="token"/> was committed to the transport: only then can the
+    /// peer answer it, be counted as sent, or draw a late answer that retires its key.
+    /// </summary>
+    public bool IsWritten(long token) => Volatile.Read(ref _writtenToken) == token;
 
     /// <summary>Whether the use named by <paramref name="token"/> still waits for its answer.</summary>
     public bool IsWaiting(long token) => Volatile.Read(ref _state) == (token | Waiting);
@@ -159,7 +169,7 @@ internal sealed class PendingRequest : IValueTaskSource<Response>
         }
 
         long token = state & ~StateMask;
-        TryFail(token, _owner.CreateTimeoutException(this));
+        TryFail(token, _owner.CreateTimeoutException(this, IsWritten(token)));
     }
 
     private void OnCancelled(CancellationToken cancellationToken) => TryFail(new OperationCanceledException(

@@ -217,6 +217,55 @@ public class FlowControlTests : ConnectionTestBase
     }
 
     [Test]
+    public async Task Closing_the_link_fails_a_request_in_its_BUSY_backoff_at_once()
+    {
+        (FrameConnection gateway, RawPeer device, _) = CreateWithRawDevice();
+        Task<Response> call = gateway.SendRequestAsync(Vendor, "x"u8.ToArray(), new RequestOptions { RetryBackoff = TimeSpan.FromSeconds(30) }).AsTask();
+        await device.ReplyAsync(await device.ReadFrameAsync(), (byte)McpStatus.Busy);
+        await Clock.WaitForArmedAsync(TimeSpan.FromSeconds(30));
+
+        gateway.Abort("test");
+
+        // No fake time passes: the 30 s backoff must not be waited out.
+        ConnectionClosedException error = Assert.ThrowsAsync<ConnectionClosedException>(() => call.WaitAsync(Bound))!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(error.Reason, Is.EqualTo(ConnectionCloseReason.Aborted));
+            Assert.That(gateway.Statistics.RequestsSent, Is.EqualTo(1), "no second attempt");
+        });
+    }
+
+    [Test]
+    public async Task The_BUSY_backoff_doubles_up_to_MaxRetryDelay_and_the_last_BUSY_is_the_answer()
+    {
+        (FrameConnection gateway, RawPeer device, _) = CreateWithRawDevice();
+        const int Retries = 40; // 20 ms × 2^39 would overflow a timer
+        var options = new RequestOptions { MaxRetries = Retries, RetryBackoff = TimeSpan.FromMilliseconds(20) };
+        Task<Response> call = gateway.SendRequestAsync(Vendor, "x"u8.ToArray(), options).AsTask();
+        var delays = new List<TimeSpan>();
+        for (int attempt = 0; attempt < Retries; attempt++)
+        {
+            await device.ReplyAsync(await device.ReadFrameAsync(), (byte)McpStatus.Busy);
+            TimeSpan expected = TimeSpan.FromMilliseconds(20 * Math.Pow(2, Math.Min(attempt, 20)));
+            expected = expected < RequestOptions.MaxRetryDelay ? expected : RequestOptions.MaxRetryDelay;
+            delays.Add(expected);
+            await Clock.WaitForArmedAsync(expected, delays.Count(d => d == expected));
+            Clock.Advance(expected);
+        }
+
+        await device.ReplyAsync(await device.ReadFrameAsync(), (byte)McpStatus.Busy);
+
+        RemoteStatusException error = Assert.ThrowsAsync<RemoteStatusException>(() => call.WaitAsync(Bound))!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(error.StatusName, Is.EqualTo("BUSY"));
+            Assert.That(gateway.Statistics.RequestsSent, Is.EqualTo(Retries + 1));
+            Assert.That(delays[^1], Is.EqualTo(TimeSpan.FromSeconds(30)), "capped");
+            Assert.That(delays.Count(d => d == RequestOptions.MaxRetryDelay), Is.EqualTo(Retries - 11), "20 ms doubles to 20.48 s over the first eleven waits, then 30 s");
+        });
+    }
+
+    [Test]
     public async Task Busy_beyond_MaxRetries_raises_RemoteStatusException_BUSY()
     {
         ConnectedPair pair = CreatePair();

@@ -152,6 +152,7 @@ public class WriterTests : ConnectionTestBase
         await gateway.SendOneWayAsync(Event, new byte[32]);
         Assert.That((await device.ReadFrameAsync()).Payload, Has.Length.EqualTo(32));
         Assert.That(gateway.Statistics.FramesSent, Is.EqualTo(2));
+        Assert.That(gateway.Statistics.RequestsSent, Is.EqualTo(1), "the refused request was not sent, so it is not counted as sent");
     }
 
     [Test]
@@ -195,7 +196,47 @@ public class WriterTests : ConnectionTestBase
         Assert.That(frames.Select(f => f.Body[0]), Is.EqualTo(new byte[] { 1, 9 }));
         await device.ReplyAsync(frames[1], 0);
         (await next.WaitAsync(Bound)).Dispose();
-        Assert.That(gateway.Statistics.FramesSent, Is.EqualTo(2));
+        ConnectionStatistics s = gateway.Statistics;
+        Assert.Multiple(() =>
+        {
+            Assert.That(s.FramesSent, Is.EqualTo(2));
+            Assert.That(s.RequestsSent, Is.EqualTo(2), "the five that timed out waiting for the writer were never sent");
+            Assert.That(s.RequestsTimedOut, Is.EqualTo(1), "only the written one timed out unanswered");
+            Assert.That(s.RequestsTimedOutUnsent, Is.EqualTo(5));
+        });
+        Assert.That(queued.Select(q => q.Exception!.InnerException!.Message), Has.All.Contain("for the writer and was not sent"));
+    }
+
+    [Test]
+    public async Task An_answer_for_a_request_still_waiting_for_the_writer_is_unmatched_and_the_request_still_times_out()
+    {
+        (TestDuplexPipe a, TestDuplexPipe b) = TestDuplexPipe.CreatePair();
+        var output = new GatedPipeWriter(a.Output);
+        RawPeer device = Track(new RawPeer(b));
+        FrameConnection gateway = Track(new FrameConnection(new TestDuplexPipe(a.Input, output), options: Options("gw", o => o.RequestTimeout = TimeSpan.FromSeconds(1))));
+        gateway.Start();
+        output.Hold();
+        Task<Response> flusher = gateway.SendRequestAsync(0x55, new byte[] { 1 }).AsTask(); // seq 0: written, its flush held
+        await output.FlushEntered.Task.WaitAsync(Bound);
+        Task<Response> queued = gateway.SendRequestAsync(0x55, new byte[] { 2 }).AsTask(); // seq 1: waits for the writer
+
+        await device.SendAsync(0x55 | 0x80, 1, 0, 0xEE); // an answer for seq 1, which the device cannot have seen
+        await a.ObservedInput.WaitForConsumedAsync(5 + 3).WaitAsync(Bound); // the framing, then seq, status and one body byte
+        Assert.Multiple(() =>
+        {
+            Assert.That(queued.IsCompleted, Is.False, "a request that was not written cannot have been answered");
+            Assert.That(gateway.Statistics.UnmatchedResponses, Is.EqualTo(1));
+        });
+        Clock.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.ThrowsAsync<RequestTimeoutException>(() => flusher.WaitAsync(Bound));
+        RequestTimeoutException error = Assert.ThrowsAsync<RequestTimeoutException>(() => queued.WaitAsync(Bound))!;
+        output.Open();
+        Assert.Multiple(() =>
+        {
+            Assert.That(error.Message, Does.Contain("seq 1").And.Contain("was not sent"));
+            Assert.That(gateway.Statistics.FramesSent, Is.EqualTo(1));
+        });
     }
 
     private (FrameConnection Gateway, RawPeer Device, GatedPipeWriter Output) CreateGated(Action<FrameConnectionOptions>? configure = null)
