@@ -163,11 +163,17 @@ public sealed partial class FrameConnection : IAsyncDisposable
 
     /// <summary>Starts the read loop, the handler tasks and the heartbeat. Call once.</summary>
     /// <exception cref="InvalidOperationException">Already started.</exception>
+    /// <exception cref="ConnectionClosedException">Closed or aborted before it was started: nothing is started.</exception>
     public void Start()
     {
         if (Interlocked.Exchange(ref _started, 1) != 0)
         {
             throw new InvalidOperationException($"Connection {Name} was already started.");
+        }
+
+        if (Volatile.Read(ref _closed) != 0)
+        {
+            throw CreateClosedException(); // its close already ran; loops or a telemetry registration now would outlive it
         }
 
         Volatile.Write(ref _lastReceived, _time.GetTimestamp());

@@ -361,4 +361,22 @@ public class LinkLifecycleTests : ConnectionTestBase
             release.Set();
         }
     }
+    [Test]
+    public async Task A_connection_aborted_before_it_was_started_refuses_to_start()
+    {
+        (TestDuplexPipe a, _) = TestDuplexPipe.CreatePair();
+        var gateway = Track(new FrameConnection(a, options: Options("gw")));
+        gateway.Abort("before start");
+
+        ConnectionClosedException error = Assert.Throws<ConnectionClosedException>(gateway.Start)!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(error.Reason, Is.EqualTo(ConnectionCloseReason.Aborted));
+            Assert.That(error.Message, Does.Contain("before start"));
+            Assert.That(gateway.IsOpen, Is.False);
+        });
+        ConnectionClosedInfo info = await gateway.Completion.WaitAsync(Bound);
+        Assert.That(info.Reason, Is.EqualTo(ConnectionCloseReason.Aborted));
+    }
 }
