@@ -159,15 +159,21 @@ public sealed partial class FrameConnection
         pending.Arm(key, command, timeout, remaining, cancellationToken);
         long token = pending.Token;
         bool closed;
+        bool duplicate;
         lock (_pendingLock)
         {
             // Shutdown marks the connection closed before FailAllPending takes this lock: a waiter registered after
             // that would never be failed by it, so it is failed here instead.
             closed = Volatile.Read(ref _closed) != 0;
-            if (!closed && !_pending.TryAdd(key, pending))
-            {
-                throw new InvalidOperationException($"Match key {_matcher.DescribeKey(key)} on {Name} is already in flight: the profile's matcher handed it out twice.");
-            }
+            duplicate = !closed && !_pending.TryAdd(key, pending);
+        }
+
+        if (duplicate)
+        {
+            // The key belongs to the request already in flight, so it is not released; the waiter goes back to the pool.
+            pending.Recycle();
+            _pendingPool.Add(pending);
+            throw new InvalidOperationException($"Match key {_matcher.DescribeKey(key)} on {Name} is already in flight: the profile's matcher handed it out twice.");
         }
 
         if (closed)
