@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Mcp.Frames.Connections;
 using Mcp.Frames.Transports;
+using Microsoft.Extensions.Logging;
 
 namespace Mcp.Frames.Resilience;
 
@@ -17,6 +18,7 @@ public sealed class ReconnectingLink : IAsyncDisposable
     private readonly ReconnectingLinkOptions _options;
     private readonly TimeProvider _time;
     private readonly Random _random;
+    private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _lock = new();
     private readonly List<Channel<LinkStateChange>> _watchers = [];
@@ -38,9 +40,13 @@ public sealed class ReconnectingLink : IAsyncDisposable
         _connector = connector;
         _time = _options.Connection.TimeProvider;
         _random = _options.Random ?? SharedRandom;
+        _logger = _options.Connection.LoggerFactory.CreateLogger<ReconnectingLink>();
     }
 
-    /// <summary>Raised on every state change, on the link's own task. Keep handlers short and non-blocking.</summary>
+    /// <summary>
+    /// Raised on every state change, on the link's own task. Keep handlers short and non-blocking; a handler that
+    /// throws is logged and does not stop the link.
+    /// </summary>
     public event EventHandler<LinkStateChange>? StateChanged;
 
     /// <summary>The link's name (the connector's).</summary>
@@ -282,9 +288,14 @@ public sealed class ReconnectingLink : IAsyncDisposable
                 await BackoffAsync(step, 1, stop).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (Exception ex) when (stop.IsCancellationRequested)
         {
-            // Stopped.
+            // Stopped: whatever the connect or the session hook was doing when the stop came (a refused socket, a
+            // port that would not open) is no longer anyone's concern.
+            if (ex is not OperationCanceledException)
+            {
+                LinkLog.ErrorWhileStopping(_logger, Name, ex.Message);
+            }
         }
 
         FrameConnection? last = Interlocked.Exchange(ref _current, null);
@@ -375,7 +386,23 @@ public sealed class ReconnectingLink : IAsyncDisposable
             }
         }
 
-        StateChanged?.Invoke(this, change);
+        if (StateChanged is not { } handlers)
+        {
+            return;
+        }
+
+        // User code: one handler that throws must neither end the reconnect loop nor keep the others from running.
+        foreach (EventHandler<LinkStateChange> handler in handlers.GetInvocationList().Cast<EventHandler<LinkStateChange>>())
+        {
+            try
+            {
+                handler(this, change);
+            }
+            catch (Exception ex)
+            {
+                LinkLog.StateHandlerFailed(_logger, Name, state, ex);
+            }
+        }
     }
 
     private void FailWaiters()
