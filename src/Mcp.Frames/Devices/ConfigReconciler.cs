@@ -71,6 +71,13 @@ public static class ConfigReconciler
                 {
                     return Failed(versions, conflicts, $"slot {slot}: CONFIG_SET of {changes.Length} registers failed: {ex.Message}");
                 }
+                catch (ArgumentException ex)
+                {
+                    // Refused before sending: more registers differ than one frame carries. CONFIG_GET lists a module's
+                    // whole configuration in one frame of the same size, so such a module cannot exist on this link:
+                    // the desired configuration names registers the module does not have.
+                    return Failed(versions, conflicts, $"slot {slot}: {changes.Length} registers differ, more than one CONFIG_SET can carry on this link ({ex.Message}); the desired configuration names registers the module does not have");
+                }
             }
         }
 

@@ -101,4 +101,24 @@ public class ConfigReconcilerTests
         Assert.That(conflicting.Error, Does.Contain("still VERSION_CONFLICT after 3 attempts"));
         Assert.That(conflicting.Conflicts, Is.EqualTo(3));
     }
+    [Test]
+    public async Task More_differing_registers_than_one_frame_carries_fail_naming_the_slot_and_nothing_is_written()
+    {
+        (MiniDevice device, McpClient client, var connection) = await ConnectAsync();
+        await using var _ = connection;
+        await using var __ = device;
+        var desired = new Dictionary<byte, IReadOnlyDictionary<ushort, int>>
+        {
+            [1] = Enumerable.Range(0, 50).ToDictionary(i => (ushort)i, i => 1000 + i), // 306 bytes of CONFIG_SET
+        };
+
+        ConfigSyncStatus status = await ConfigReconciler.ReconcileAsync(client, desired).WaitAsync(Bound);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(status.State, Is.EqualTo(ConfigSyncState.Failed));
+            Assert.That(status.Error, Does.Contain("slot 1: 50 registers differ").And.Contain("payload limit of 256 bytes"));
+            Assert.That(device.ConfigSets, Is.Empty);
+        });
+    }
 }
