@@ -103,16 +103,28 @@ public sealed class DesiredConfiguration
                             throw new InvalidDataException($"{source}: {registerPath}: must be a 32-bit integer, not {Describe(register.Value)}.");
                         }
 
-                        registers[address] = value;
+                        AddOnce(registers, address, value, registerPath, source, "register");
                     }
 
-                    slots[slotNumber] = registers;
+                    AddOnce(slots, slotNumber, registers, slotPath, source, "slot");
                 }
 
-                devices[device.Name] = slots;
+                AddOnce(devices, device.Name, slots, devicePath, source, "device");
             }
 
             return new DesiredConfiguration(devices);
+        }
+    }
+
+    /// <summary>
+    /// A key given twice ("1" and "01" are one slot) would silently replace the first value: refused, naming both.
+    /// </summary>
+    private static void AddOnce<TKey, TValue>(Dictionary<TKey, TValue> map, TKey key, TValue value, string path, string source, string what)
+        where TKey : notnull
+    {
+        if (!map.TryAdd(key, value))
+        {
+            throw new InvalidDataException($"{source}: {path}: {what} {key} is given twice; the second would silently replace the first.");
         }
     }
 

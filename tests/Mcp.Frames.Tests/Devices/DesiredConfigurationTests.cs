@@ -25,6 +25,10 @@ public class DesiredConfigurationTests
     [TestCase("""{ "d": { "1": { "0": 4294967296 } } }""", "$['d']['1']['0']: must be a 32-bit integer")]
     [TestCase("""{ "d": { "1": { "0": 1.5 } } }""", "must be a 32-bit integer, not the number 1.5")]
     [TestCase("""{ "d": """, "not valid JSON")]
+    [TestCase("""{ "d": { "1": { "0": 5 }, "01": { "2": 7 } } }""", "$['d']['01']: slot 1 is given twice")]
+    [TestCase("""{ "d": { "1": { "0": 5, "00": 6 } } }""", "$['d']['1']['00']: register 0 is given twice")]
+    [TestCase("""{ "d": { "1": { "0": 5, "0": 6 } } }""", "$['d']['1']['0']: register 0 is given twice")]
+    [TestCase("""{ "d": { "1": { "0": 5 } }, "d": { "1": { "1": 6 } } }""", "$['d']: device d is given twice")]
     public void Bad_input_is_refused_naming_the_json_path(string json, string expected)
     {
         var ex = Assert.Throws<InvalidDataException>(() => DesiredConfiguration.Parse(json, "desired.json"));
