@@ -22,7 +22,7 @@ public sealed class ResilientSubscription : IAsyncDisposable
     private McpSubscription? _reading;
     private long _lostOnEnded;
     private bool _stopped;
-    private bool _gapPending;
+    private McpSubscription? _gapBefore; // the re-subscription whose first event carries the reconnect gap
     private long _lastEvent;
     private long _lostAcrossReconnects;
     private long _received;
@@ -103,7 +103,7 @@ public sealed class ResilientSubscription : IAsyncDisposable
                 while (await MoveNextAsync(events).ConfigureAwait(false))
                 {
                     McpEvent evt = events.Current;
-                    long extra = TakeGap();
+                    long extra = TakeGap(subscription);
                     if (extra > 0)
                     {
                         lock (_lock)
@@ -183,7 +183,7 @@ public sealed class ResilientSubscription : IAsyncDisposable
             if (_current is not null || _ended is not null)
             {
                 _resubscriptions++;
-                _gapPending = true;
+                _gapBefore = subscription;
             }
 
             _current = subscription;
@@ -226,18 +226,22 @@ public sealed class ResilientSubscription : IAsyncDisposable
         return await next.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private long TakeGap()
+    /// <summary>
+    /// The reconnect gap, taken by the first event read from the re-subscription it belongs to: events of the old
+    /// connection still queued when it ended are read first, and must not take it.
+    /// </summary>
+    private long TakeGap(McpSubscription from)
     {
         long now = _time.GetTimestamp();
         long last = Interlocked.Exchange(ref _lastEvent, now);
         lock (_lock)
         {
-            if (!_gapPending)
+            if (!ReferenceEquals(_gapBefore, from))
             {
                 return 0;
             }
 
-            _gapPending = false;
+            _gapBefore = null;
         }
 
         if (Request.Mode != SubscribeMode.Periodic || last == 0)

@@ -69,10 +69,66 @@ public class ResilientSubscriptionGapTests : GuardedTest
         Assert.That((periodic.LostEvents, periodic.Received, onChange.Gaps, onChange.Received), Is.EqualTo((9L, 3L, 1, 3L)));
     }
 
+    [Test]
+    public async Task The_reconnect_gap_is_counted_even_when_events_of_the_old_connection_are_still_queued()
+    {
+        var clock = new TestClock();
+        var connector = new DeviceConnector(clock);
+        Defer(connector.DisposeDevicesAsync);
+        McpSession session = Track(new McpSession(connector, new McpSessionOptions
+        {
+            Link = new ReconnectingLinkOptions
+            {
+                Connection = new FrameConnectionOptions { TimeProvider = clock, LoggerFactory = Logs },
+                Backoff = new BackoffPolicy { Initial = TimeSpan.Zero, Maximum = TimeSpan.Zero },
+            },
+            WaitForLink = Bound,
+        }));
+        session.Start();
+        await session.GetClientAsync().Within();
+        ResilientSubscription periodic = session.Subscribe(new SubscribeRequest(1, 0, 1, 100, SubscribeMode.Periodic));
+        await using IAsyncEnumerator<McpEvent> events = periodic.ReadAllAsync().GetAsyncEnumerator();
+        MiniDevice first = connector.LastDevice;
+        await first.WaitForSubscriptionsAsync(1).Within();
+        await first.PublishAsync(1);
+        Assert.That(await NextValueAsync(events), Is.EqualTo(1));
+
+        // Two more events arrive but the reader is behind: they are still queued when the link breaks. (The device's
+        // PING is answered only after the gateway's read loop has queued both events.)
+        await first.PublishAsync(2);
+        await first.PublishAsync(3);
+        using (await first.Connection.SendRequestAsync(McpCommand.Ping).AsTask().Within())
+        {
+        }
+
+        var log = new LinkStateLog(session.Link);
+        ((InMemoryTransport)first.Transport).Break();
+        await log.NextAsync(LinkState.Connected);
+        MiniDevice second = connector.LastDevice;
+        await second.WaitForSubscriptionsAsync(1).Within();
+
+        // The reader drains the old connection's queue, then a second passes before the new subscription's first event.
+        Assert.That(await NextValueAsync(events), Is.EqualTo(2));
+        Assert.That(await NextValueAsync(events), Is.EqualTo(3));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await second.PublishAsync(4);
+        Assert.That(await NextValueAsync(events), Is.EqualTo(4));
+
+        Assert.That(periodic.Resubscriptions, Is.EqualTo(1));
+        Assert.That(events.Current.LostBefore, Is.EqualTo(9), "nine periods of 100 ms passed without an event across the reconnect");
+        Assert.That(periodic.LostEvents, Is.EqualTo(9));
+    }
+
     private static async Task<long> NextLostBeforeAsync(IAsyncEnumerator<McpEvent> events, int value)
     {
         Assert.That(await events.MoveNextAsync().Within(), Is.True);
         Assert.That(events.Current[0], Is.EqualTo(value));
         return events.Current.LostBefore;
+    }
+
+    private static async Task<int> NextValueAsync(IAsyncEnumerator<McpEvent> events)
+    {
+        Assert.That(await events.MoveNextAsync().Within(), Is.True);
+        return events.Current[0];
     }
 }
