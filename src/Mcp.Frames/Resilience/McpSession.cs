@@ -107,12 +107,16 @@ public sealed class McpSession : IAsyncDisposable
     public ResilientSubscription Subscribe(SubscribeRequest request, OneWaySubscriptionOptions? queue = null)
     {
         var subscription = new ResilientSubscription(this, request, queue, _time);
+        McpClient? client;
         lock (_lock)
         {
+            // Under the lock that a session open takes to publish its client and list the subscriptions: either this
+            // one is on that list, or it sees the new client here, never both.
             _subscriptions.Add(subscription);
+            client = CurrentClient;
         }
 
-        if (CurrentClient is { } client)
+        if (client is not null)
         {
             _ = subscription.AttachAsync(client, CancellationToken.None);
         }
@@ -157,16 +161,17 @@ public sealed class McpSession : IAsyncDisposable
         }
 
         DeviceInfo? previous = Interlocked.Exchange(ref _device, device);
-        Volatile.Write(ref _client, client);
-        if (previous is not null && previous.BootId != device.BootId)
-        {
-            Rebooted?.Invoke(this, new DeviceRebootedEventArgs(previous, device));
-        }
-
         ResilientSubscription[] subscriptions;
         lock (_lock)
         {
+            // Published and listed at once (see Subscribe): a subscription made from here on attaches itself.
+            Volatile.Write(ref _client, client);
             subscriptions = [.. _subscriptions];
+        }
+
+        if (previous is not null && previous.BootId != device.BootId)
+        {
+            Rebooted?.Invoke(this, new DeviceRebootedEventArgs(previous, device));
         }
 
         foreach (ResilientSubscription subscription in subscriptions)
