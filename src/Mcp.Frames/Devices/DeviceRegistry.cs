@@ -206,32 +206,54 @@ public sealed partial class DeviceRegistry : IAsyncDisposable
         }
     }
 
-    private async Task RunReconcileAsync(DeviceEntry entry, ReconcileGate gate)
+    /// <summary>
+    /// One reconcile per device at a time. A request while one runs is served by one more pass after it (requests
+    /// that come during the same run share that pass); the returned task completes when the pass that serves this
+    /// request has run, so a caller that edited the desired configuration sees its outcome.
+    /// </summary>
+    private Task RunReconcileAsync(DeviceEntry entry, ReconcileGate gate)
     {
-        // One reconcile per device at a time; a request during a run makes that run go once more.
-        Volatile.Write(ref gate.Requested, 1);
+        Task requested;
+        lock (gate.Lock)
+        {
+            gate.Next ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            requested = gate.Next.Task;
+            if (gate.Running)
+            {
+                return requested;
+            }
+
+            gate.Running = true;
+        }
+
+        _ = DrainReconcilesAsync(entry, gate);
+        return requested;
+    }
+
+    private async Task DrainReconcilesAsync(DeviceEntry entry, ReconcileGate gate)
+    {
         while (true)
         {
-            if (!gate.Running.Wait(0, CancellationToken.None))
+            TaskCompletionSource? pass;
+            lock (gate.Lock)
             {
-                return;
+                pass = gate.Next;
+                gate.Next = null;
+                if (pass is null)
+                {
+                    gate.Running = false;
+                    return;
+                }
             }
 
             try
             {
-                while (Interlocked.Exchange(ref gate.Requested, 0) == 1)
-                {
-                    await ReconcileOnceAsync(entry).ConfigureAwait(false);
-                }
+                await ReconcileOnceAsync(entry).ConfigureAwait(false);
+                pass.TrySetResult();
             }
-            finally
+            catch (Exception ex)
             {
-                gate.Running.Release();
-            }
-
-            if (Volatile.Read(ref gate.Requested) == 0)
-            {
-                return;
+                pass.TrySetException(ex);
             }
         }
     }
@@ -326,8 +348,9 @@ public sealed partial class DeviceRegistry : IAsyncDisposable
 
     private sealed class ReconcileGate
     {
-        public readonly SemaphoreSlim Running = new(1, 1);
-        public int Requested;
+        public readonly Lock Lock = new();
+        public bool Running;
+        public TaskCompletionSource? Next; // the pass still to run, shared by the requests made since the last one began
     }
 
     [LoggerMessage(1, LogLevel.Information, "{Link}: discovered device {DeviceId} (firmware {Firmware}, {Modules} modules)")]
