@@ -96,7 +96,9 @@ internal sealed class TcpTransport : DuplexPipePump, ITransport
         }
 
         long total = buffer.Length;
-        long sent = await _socket.SendAsync(_gather, SocketFlags.None).WaitAsync(cancellationToken).ConfigureAwait(false);
+        Task<int> send = _socket.SendAsync(_gather, SocketFlags.None); // this overload takes no token
+        await AbandonableAsync(send, cancellationToken).ConfigureAwait(false);
+        long sent = send.Result; // completed
         if (sent != total)
         {
             // A stream socket sends everything unless it fails; send the rest rather than assume.
@@ -110,10 +112,27 @@ internal sealed class TcpTransport : DuplexPipePump, ITransport
         _awaitingFirstTlsByte = false;
         if (_tls is not null)
         {
-            await _tls.ShutdownAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            await AbandonableAsync(_tls.ShutdownAsync(), cancellationToken).ConfigureAwait(false);
         }
 
         _socket.Shutdown(SocketShutdown.Send);
+    }
+
+    /// <summary>
+    /// Waits for an operation that takes no token. Given up, the operation still runs until the socket is closed and
+    /// then fails: that failure is observed here, so it never surfaces as an unobserved task exception.
+    /// </summary>
+    private static async Task AbandonableAsync(Task operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await operation.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!operation.IsCompleted)
+        {
+            _ = operation.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
     }
 
     protected override ValueTask CloseDeviceAsync()

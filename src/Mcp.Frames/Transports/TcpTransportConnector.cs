@@ -43,9 +43,9 @@ public sealed class TcpTransportConnector : ITransportConnector
         ArgumentOutOfRangeException.ThrowIfLessThan(port, IPEndPoint.MinPort + 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
         TimeSpan timeout = connectTimeout ?? DefaultConnectTimeout;
-        if (timeout <= TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        if ((timeout <= TimeSpan.Zero || timeout > Connections.RequestOptions.MaxTimeout) && timeout != Timeout.InfiniteTimeSpan)
         {
-            throw new ArgumentOutOfRangeException(nameof(connectTimeout), timeout, "connectTimeout must be positive (or Timeout.InfiniteTimeSpan).");
+            throw new ArgumentOutOfRangeException(nameof(connectTimeout), timeout, $"connectTimeout must be positive and at most {Connections.RequestOptions.MaxTimeout.TotalDays:0} days (or Timeout.InfiniteTimeSpan); {timeout} was given.");
         }
 
         if (tls is not null && string.IsNullOrEmpty(tls.TargetHost))

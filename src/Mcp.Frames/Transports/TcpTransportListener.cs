@@ -36,6 +36,13 @@ public sealed class TcpTransportListener : IAsyncDisposable
     private const int Backlog = 512;
     private const int ReadyQueueLength = 64;
 
+    /// <summary>
+    /// TLS connections accepted and not yet queued (handshaking, or waiting for room in the queue): at most this many,
+    /// so that a flood of clients, or an application slow to call <see cref="AcceptAsync"/>, waits in the kernel's
+    /// backlog as plain TCP does, instead of each holding a socket and a TLS session here.
+    /// </summary>
+    internal const int MaxPendingHandshakes = 8;
+
     private readonly Socket _listenSocket;
     private readonly SslServerAuthenticationOptions? _tls;
     private readonly TimeSpan _handshakeTimeout;
@@ -43,6 +50,7 @@ public sealed class TcpTransportListener : IAsyncDisposable
     private readonly Channel<ITransport> _ready;
     private readonly CancellationTokenSource _stop = new();
     private readonly HashSet<Task> _handshakes = [];
+    private readonly SemaphoreSlim _handshakeSlots = new(MaxPendingHandshakes, MaxPendingHandshakes);
     private readonly Task _acceptLoop;
     private int _disposed;
 
@@ -64,9 +72,9 @@ public sealed class TcpTransportListener : IAsyncDisposable
         }
 
         _handshakeTimeout = handshakeTimeout ?? DefaultHandshakeTimeout;
-        if (_handshakeTimeout <= TimeSpan.Zero)
+        if (_handshakeTimeout <= TimeSpan.Zero || _handshakeTimeout > Connections.RequestOptions.MaxTimeout)
         {
-            throw new ArgumentOutOfRangeException(nameof(handshakeTimeout), _handshakeTimeout, "handshakeTimeout must be positive.");
+            throw new ArgumentOutOfRangeException(nameof(handshakeTimeout), _handshakeTimeout, $"handshakeTimeout must be positive and at most {Connections.RequestOptions.MaxTimeout.TotalDays:0} days; {_handshakeTimeout} was given.");
         }
 
         _tls = tls;
@@ -163,6 +171,7 @@ public sealed class TcpTransportListener : IAsyncDisposable
         }
 
         _stop.Dispose();
+        _handshakeSlots.Dispose();
         TransportLog.Stopped(_logger, Name);
     }
 
@@ -176,6 +185,11 @@ public sealed class TcpTransportListener : IAsyncDisposable
             Socket client;
             try
             {
+                if (_tls is not null)
+                {
+                    await _handshakeSlots.WaitAsync(_stop.Token).ConfigureAwait(false); // given back by HandshakeAsync
+                }
+
                 client = await _listenSocket.AcceptAsync(_stop.Token).ConfigureAwait(false);
             }
             catch (Exception) when (_stop.IsCancellationRequested)
@@ -184,6 +198,7 @@ public sealed class TcpTransportListener : IAsyncDisposable
             }
             catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
             {
+                ReleaseHandshakeSlot();
                 continue; // the client gave up before we accepted it
             }
             catch (Exception ex)
@@ -203,6 +218,7 @@ public sealed class TcpTransportListener : IAsyncDisposable
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {
                 client.Dispose();
+                ReleaseHandshakeSlot();
                 continue;
             }
 
@@ -219,11 +235,31 @@ public sealed class TcpTransportListener : IAsyncDisposable
 
     private async Task HandshakeAsync(Socket client, string name, SslServerAuthenticationOptions tls)
     {
+        try
+        {
+            await HandshakeAndOfferAsync(client, name, tls).ConfigureAwait(false);
+        }
+        finally
+        {
+            ReleaseHandshakeSlot(); // queued, refused or given up: the next client may be accepted
+        }
+    }
+
+    private void ReleaseHandshakeSlot()
+    {
+        if (_tls is not null)
+        {
+            _handshakeSlots.Release();
+        }
+    }
+
+    private async Task HandshakeAndOfferAsync(Socket client, string name, SslServerAuthenticationOptions tls)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        timeout.CancelAfter(_handshakeTimeout);
         SslStream ssl;
         try
         {
+            timeout.CancelAfter(_handshakeTimeout);
             ssl = await TlsHandshake.AsServerAsync($"{name} (on {Name})", client, tls, timeout.Token).ConfigureAwait(false);
         }
         catch (TransportException ex)
