@@ -200,6 +200,19 @@ public sealed partial class SerialTransport
 
         protected override void OnCloseDeadlineMissed(string what) => SerialLog.CloseDeadlineMissed(_logger, Name, what);
 
+        /// <summary>While the application is behind, the silence timer is stopped; it starts over when Input has room.</summary>
+        protected override void OnReceiveBackPressure(bool waiting)
+        {
+            if (waiting)
+            {
+                _silence.CancelAfter(Timeout.InfiniteTimeSpan);
+            }
+            else
+            {
+                ArmSilenceTimeout();
+            }
+        }
+
         private void IssueRead(int slot, CancellationToken cancellationToken)
         {
             // A token per read: System.IO.Ports registers on it and never unregisters, so one long-lived token would

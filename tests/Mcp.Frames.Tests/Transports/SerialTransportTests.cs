@@ -273,4 +273,40 @@ public class SerialTransportTests(SerialBackend backend) : PtyTransportTest
     }
 
     private SerialTransportConnector Connector(string port) => new(new SerialTransportOptions { PortName = port, Backend = backend });
+
+    [Test]
+    public async Task A_reader_that_pauses_while_bytes_keep_coming_is_not_silence()
+    {
+        const int Total = 4 * 1024 * 1024;
+        var options = new SerialTransportOptions { PortName = Pty.A, ReadTimeout = TimeSpan.FromMilliseconds(300), Backend = backend };
+        await using ITransport a = await new SerialTransportConnector(options).ConnectAsync().AsTask().WaitAsync(Limit);
+        await using ITransport b = await new SerialTransportConnector(new SerialTransportOptions { PortName = Pty.B, Backend = backend, WriteTimeout = TimeSpan.FromSeconds(20) })
+            .ConnectAsync().AsTask().WaitAsync(Limit);
+
+        Task sending = Task.Run(async () =>
+        {
+            byte[] chunk = new byte[16 * 1024];
+            for (int sent = 0; sent < Total; sent += chunk.Length)
+            {
+                await b.Output.WriteAsync(chunk);
+            }
+        });
+
+        _ = sending.ContinueWith(t => _ = t.Exception, TaskScheduler.Default); // the test's own task: observed
+
+        // The application is busy for a second and a half (the scenario, not synchronisation): Input fills up.
+        await Task.Delay(1500);
+
+        long received = 0;
+        while (received < Total)
+        {
+            ReadResult result = await a.Input.ReadAsync().AsTask().WaitAsync(Limit);
+            received += result.Buffer.Length;
+            a.Input.AdvanceTo(result.Buffer.End);
+            Assert.That(result.IsCompleted, Is.False, "Input ended early");
+        }
+
+        await sending.WaitAsync(Limit);
+        Assert.That(received, Is.EqualTo(Total));
+    }
 }

@@ -79,6 +79,14 @@ internal abstract class DuplexPipePump
     protected virtual ValueTask ShutdownSendAsync(CancellationToken cancellationToken) => default;
 
     /// <summary>
+    /// Called when the receive loop starts (<paramref name="waiting"/>) and stops waiting for the application to make
+    /// room in Input; a read timeout that counts the device's silence must not run meanwhile.
+    /// </summary>
+    protected virtual void OnReceiveBackPressure(bool waiting)
+    {
+    }
+
+    /// <summary>
     /// What a receive of 0 bytes means: <see langword="null"/> for an orderly end (TCP FIN), or the failure to report
     /// (a serial hang-up).
     /// </summary>
@@ -167,7 +175,26 @@ internal abstract class DuplexPipePump
 
                 writer.Advance(received);
                 Volatile.Write(ref _receivedSinceSend, 1);
-                FlushResult flush = await writer.FlushAsync(_stop.Token).ConfigureAwait(false);
+                ValueTask<FlushResult> flushing = writer.FlushAsync(_stop.Token);
+                FlushResult flush;
+                if (flushing.IsCompletedSuccessfully)
+                {
+                    flush = flushing.Result;
+                }
+                else
+                {
+                    // The reader is behind (Input is full): the device is not silent, this end is not reading.
+                    OnReceiveBackPressure(waiting: true);
+                    try
+                    {
+                        flush = await flushing.ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        OnReceiveBackPressure(waiting: false);
+                    }
+                }
+
                 if (flush.IsCompleted)
                 {
                     break; // the user completed Input: nobody reads any more
