@@ -33,18 +33,34 @@ public class DeviceRegistryReconcileTests : GuardedTest
         DeviceEntry entry = registry.AddLink(new DeviceLinkOptions { Connector = connector });
         await entry.Session.GetClientAsync().Within();
         MiniDevice device = connector.LastDevice;
+        await registry.ReconcileAsync(entry).Within(); // the one after connect, or a pass after it: in sync now
+        Assert.That(entry.ConfigSync.State, Is.EqualTo(ConfigSyncState.InSync));
+
+        // Someone changes the register behind our back; a reconcile starts and is held inside its CONFIG_SET.
+        lock (device.Gate)
+        {
+            device.Config[0] = 5;
+            device.ConfigVersion++;
+        }
+
         device.BeforeConfigSet = _ =>
         {
             inSet.TrySetResult();
-            release.Wait(Bound); // the automatic reconcile after connect is in progress
+            release.Wait(Bound);
         };
+        Task running = registry.ReconcileAsync(entry);
         await inSet.Task.Within();
 
         Task asked = registry.ReconcileAsync(entry);
 
         Assert.That(asked.IsCompleted, Is.False, "the reconcile it asked for has not run yet (one is still in progress)");
         release.Set();
-        await asked.Within();
+        await Task.WhenAll(running, asked).Within();
+        lock (device.Gate)
+        {
+            Assert.That(device.Config[0], Is.EqualTo(111));
+        }
+
         Assert.That(entry.ConfigSync.State, Is.EqualTo(ConfigSyncState.InSync));
     }
 }
