@@ -283,16 +283,7 @@ public class McpClientTests : ConnectionTestBase
             await device.PublishAsync(subscription.SubscriptionId, i, i);
         }
 
-        await pair.Gateway.SendRequestAsync(McpCommand.Ping, new byte[] { 1 }).AsTask().WaitAsync(Bound); // the events were read before the answer
-        var seen = new List<ushort>();
-        await foreach (McpEvent evt in subscription.ReadAllAsync(new CancellationTokenSource(Bound).Token))
-        {
-            seen.Add(evt.EventSeq);
-            if (seen.Count == 2)
-            {
-                break;
-            }
-        }
+        List<ushort> seen = await ReadAfterTheEventsArrivedAsync(pair, subscription, 2);
 
         Assert.That(seen, Is.EqualTo(new ushort[] { 8, 9 }));
         Assert.That(subscription.Dropped, Is.EqualTo(8));
@@ -314,16 +305,7 @@ public class McpClientTests : ConnectionTestBase
             await device.PublishAsync(subscription.SubscriptionId, seq, seq);
         }
 
-        await pair.Gateway.SendRequestAsync(McpCommand.Ping, new byte[] { 1 }).AsTask().WaitAsync(Bound); // the events were read before the answer
-        var seen = new List<ushort>();
-        await foreach (McpEvent evt in subscription.ReadAllAsync(new CancellationTokenSource(Bound).Token))
-        {
-            seen.Add(evt.EventSeq);
-            if (seen.Count == 2)
-            {
-                break;
-            }
-        }
+        List<ushort> seen = await ReadAfterTheEventsArrivedAsync(pair, subscription, 2);
 
         Assert.Multiple(() =>
         {
@@ -378,5 +360,25 @@ public class McpClientTests : ConnectionTestBase
 
         int whole = (254 - prefix.Length) / bytesPerChar;
         Assert.That(error.RemoteMessage, Is.EqualTo(prefix + new string(wide, whole)), "the longest prefix that fits, whole characters only");
+    }
+
+    /// <summary>Reads the first <paramref name="count"/> events' eventSeqs once every event published so far has reached the queue.</summary>
+    private static async Task<List<ushort>> ReadAfterTheEventsArrivedAsync(ConnectedPair pair, McpSubscription subscription, int count)
+    {
+        using (await pair.Gateway.SendRequestAsync(McpCommand.Ping, new byte[] { 1 }).AsTask().WaitAsync(Bound)) // the events were read before the answer
+        {
+        }
+
+        var seen = new List<ushort>();
+        await foreach (McpEvent evt in subscription.ReadAllAsync(new CancellationTokenSource(Bound).Token))
+        {
+            seen.Add(evt.EventSeq);
+            if (seen.Count == count)
+            {
+                break;
+            }
+        }
+
+        return seen;
     }
 }

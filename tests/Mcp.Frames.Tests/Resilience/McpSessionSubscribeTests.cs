@@ -16,15 +16,7 @@ public class McpSessionSubscribeTests : GuardedTest
         var clock = new TestClock();
         var connector = new OrderedDeviceConnector(clock);
         Defer(connector.DisposeDevicesAsync);
-        McpSession session = Track(new McpSession(connector, new McpSessionOptions
-        {
-            Link = new ReconnectingLinkOptions
-            {
-                Connection = new FrameConnectionOptions { TimeProvider = clock, LoggerFactory = Logs },
-                Backoff = new BackoffPolicy { Initial = TimeSpan.Zero, Maximum = TimeSpan.Zero },
-            },
-            WaitForLink = Bound,
-        }));
+        McpSession session = Track(TestSessions.Create(connector, clock, Logs));
         ResilientSubscription? added = null;
         session.Rebooted += (_, _) => added = session.Subscribe(new SubscribeRequest(1, 0, 1, 100, SubscribeMode.Periodic));
         var log = new LinkStateLog(session.Link);

@@ -16,15 +16,7 @@ public class ResilientSubscriptionGapTests : GuardedTest
         var clock = new TestClock();
         var connector = new DeviceConnector(clock);
         Defer(connector.DisposeDevicesAsync);
-        McpSession session = Track(new McpSession(connector, new McpSessionOptions
-        {
-            Link = new ReconnectingLinkOptions
-            {
-                Connection = new FrameConnectionOptions { TimeProvider = clock, LoggerFactory = Logs },
-                Backoff = new BackoffPolicy { Initial = TimeSpan.Zero, Maximum = TimeSpan.Zero },
-            },
-            WaitForLink = Bound,
-        }));
+        McpSession session = Track(TestSessions.Create(connector, clock, Logs));
         session.Start();
         await session.GetClientAsync().Within();
 
@@ -75,15 +67,7 @@ public class ResilientSubscriptionGapTests : GuardedTest
         var clock = new TestClock();
         var connector = new DeviceConnector(clock);
         Defer(connector.DisposeDevicesAsync);
-        McpSession session = Track(new McpSession(connector, new McpSessionOptions
-        {
-            Link = new ReconnectingLinkOptions
-            {
-                Connection = new FrameConnectionOptions { TimeProvider = clock, LoggerFactory = Logs },
-                Backoff = new BackoffPolicy { Initial = TimeSpan.Zero, Maximum = TimeSpan.Zero },
-            },
-            WaitForLink = Bound,
-        }));
+        McpSession session = Track(TestSessions.Create(connector, clock, Logs));
         session.Start();
         await session.GetClientAsync().Within();
         ResilientSubscription periodic = session.Subscribe(new SubscribeRequest(1, 0, 1, 100, SubscribeMode.Periodic));
