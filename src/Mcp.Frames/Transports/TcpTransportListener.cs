@@ -14,7 +14,10 @@ namespace Mcp.Frames.Transports;
 /// <remarks>
 /// <para>
 /// A background loop accepts connections and runs TLS handshakes concurrently (each limited by the handshake timeout),
-/// so one slow or hostile client never delays the others. A connection whose handshake fails is closed and logged
+/// so one slow or hostile client never delays the others. At most 64 ready connections wait for
+/// <see cref="AcceptAsync"/>, and at most 8 TLS connections are handshaking or waiting for room among them; beyond
+/// that, clients wait in the kernel's backlog. (So 8 clients that never finish a handshake hold TLS accepts back for
+/// up to one handshake timeout.) A connection whose handshake fails is closed and logged
 /// (warning) with a <see cref="TransportException"/> that names the client and the reason; <see cref="AcceptAsync"/>
 /// only returns connections that are ready. (SslStream checks a client certificate after the TLS handshake proper and
 /// sends no alert, so a client refused for its certificate connects, then sees its connection end before a single
