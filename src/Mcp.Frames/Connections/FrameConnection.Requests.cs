@@ -109,15 +109,17 @@ public sealed partial class FrameConnection
         }
     }
 
-    internal RequestTimeoutException CreateTimeoutException(PendingRequest request, bool written) =>
-        new(written
-            ? $"Request {DescribeCommand(request.Command)} ({_matcher.DescribeKey(request.Key)}) on {Name} got no answer within {request.Timeout.TotalMilliseconds:0} ms."
-            : $"Request {DescribeCommand(request.Command)} ({_matcher.DescribeKey(request.Key)}) on {Name} waited {request.Timeout.TotalMilliseconds:0} ms for the writer and was not sent.")
+    internal RequestTimeoutException CreateTimeoutException(PendingRequest request, bool written)
+    {
+        string what = $"Request {DescribeCommand(request.Command)} ({_matcher.DescribeKey(request.Key)}) on {Name}";
+        double ms = request.Timeout.TotalMilliseconds;
+        return new(written ? $"{what} got no answer within {ms:0} ms." : $"{what} waited {ms:0} ms for the writer and was not sent.")
         {
             Command = request.Command,
             Timeout = request.Timeout,
             LinkName = Name,
         };
+    }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Response> SendOnceAsync<TBody>(byte command, TBody body, TimeSpan timeout, CancellationToken cancellationToken)
@@ -170,17 +172,14 @@ public sealed partial class FrameConnection
 
         if (duplicate)
         {
-            // The key belongs to the request already in flight, so it is not released; the waiter goes back to the pool.
-            pending.Recycle();
-            _pendingPool.Add(pending);
+            ReturnUnused(pending); // the key belongs to the request already in flight, so it is not released
             throw new InvalidOperationException($"Match key {_matcher.DescribeKey(key)} on {Name} is already in flight: the profile's matcher handed it out twice.");
         }
 
         if (closed)
         {
             // It took a slot freed by the shutdown: it was never sent, so it is not counted as an attempt.
-            pending.Recycle();
-            _pendingPool.Add(pending);
+            ReturnUnused(pending);
             _matcher.Release(key, abandoned: false, TimeSpan.Zero);
             throw CreateClosedException();
         }
@@ -280,6 +279,13 @@ public sealed partial class FrameConnection
             _matcher.Release(key, abandoned, timeout * RetirementTimeoutPeriods);
             _pendingPool.Add(pending); // last: from here on another request may reuse it
         }
+    }
+
+    /// <summary>Gives back a waiter that was armed but never registered for an answer.</summary>
+    private void ReturnUnused(PendingRequest pending)
+    {
+        pending.Recycle();
+        _pendingPool.Add(pending);
     }
 
     private PendingRequest RentPending() => _pendingPool.TryTake(out PendingRequest? pending) ? pending : new PendingRequest(this, _time);

@@ -104,13 +104,6 @@ public sealed class ResilientSubscription : IAsyncDisposable
                 {
                     McpEvent evt = events.Current;
                     long extra = TakeGap(subscription);
-                    if (extra > 0)
-                    {
-                        lock (_lock)
-                        {
-                            _lostAcrossReconnects += extra;
-                        }
-                    }
 
                     Interlocked.Increment(ref _received);
                     yield return extra > 0 ? evt.WithLostBefore(evt.LostBefore + extra) : evt;
@@ -227,8 +220,8 @@ public sealed class ResilientSubscription : IAsyncDisposable
     }
 
     /// <summary>
-    /// The reconnect gap, taken by the first event read from the re-subscription it belongs to: events of the old
-    /// connection still queued when it ended are read first, and must not take it.
+    /// The reconnect gap, taken (and added to <see cref="LostEvents"/>) by the first event read from the re-subscription
+    /// it belongs to: events of the old connection still queued when it ended are read first, and must not take it.
     /// </summary>
     private long TakeGap(McpSubscription from)
     {
@@ -251,6 +244,12 @@ public sealed class ResilientSubscription : IAsyncDisposable
         }
 
         long periods = (long)(_time.GetElapsedTime(last, now).TotalMilliseconds / Request.PeriodMs);
-        return Math.Max(0, periods - 1);
+        long lost = Math.Max(0, periods - 1);
+        lock (_lock)
+        {
+            _lostAcrossReconnects += lost; // counted where it is estimated
+        }
+
+        return lost;
     }
 }
