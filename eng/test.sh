@@ -51,6 +51,10 @@ if [ "$smoke" = 1 ]; then
   fi
 fi
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then echo "no tests ran" >&2; failed=1; status=1; fi
+if [ "$failed" -gt 0 ] && ls "$results"/*.trx >/dev/null 2>&1; then
+  echo "failed tests:"
+  for trx in "$results"/*.trx; do [ -f "$trx" ] && awk -f eng/failed-tests.awk "$trx"; done
+fi
 line="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
 echo "$line"
