@@ -25,6 +25,9 @@ public sealed class DeviceEntry
 
     internal DeviceEntry(McpSession session) => Session = session;
 
+    /// <summary>Held while the registry evaluates this device's health and raises the transition.</summary>
+    internal Lock EvaluationLock { get; } = new();
+
     /// <summary>The link's name (its connector's).</summary>
     public string LinkName => Session.Link.Name;
 

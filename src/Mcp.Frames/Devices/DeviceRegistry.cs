@@ -39,7 +39,7 @@ public sealed partial class DeviceRegistry : IAsyncDisposable
     /// <summary>Raised when a link's device answers its first HELLO.</summary>
     public event EventHandler<DeviceEntry>? DeviceDiscovered;
 
-    /// <summary>Raised on every health transition.</summary>
+    /// <summary>Raised on every health transition, one at a time per device and in order (keep handlers short).</summary>
     public event EventHandler<DeviceHealthChange>? HealthChanged;
 
     /// <summary>Raised when a device answers HELLO with a new <c>bootId</c>.</summary>
@@ -97,13 +97,9 @@ public sealed partial class DeviceRegistry : IAsyncDisposable
             LogRebooted(_logger, entry.LinkName, e.Current.DeviceId, e.Previous.BootId, e.Current.BootId);
             DeviceRebooted?.Invoke(this, entry);
         };
-        session.Link.StateChanged += (_, change) =>
-        {
-            if (change.Current != LinkState.Connected)
-            {
-                Evaluate(entry);
-            }
-        };
+        // Every change is evaluated at once: a lost link shows Offline, and a link that is up again (its session
+        // opened before the link reports Connected) shows its health without waiting for the next interval.
+        session.Link.StateChanged += (_, _) => Evaluate(entry);
         foreach (WatchSpec watch in link.Watches)
         {
             ResilientSubscription subscription = session.Subscribe(watch.ToRequest());
@@ -338,11 +334,16 @@ public sealed partial class DeviceRegistry : IAsyncDisposable
 
     private void Evaluate(DeviceEntry entry)
     {
-        (DeviceHealth health, string reason) = entry.Evaluate(_options.Health);
-        if (entry.SetHealth(health, reason) is { } previous)
+        // The timer and the link's state changes evaluate from different threads: one at a time per device, so that
+        // an older result never overwrites a newer one and the transitions are raised in the order they were made.
+        lock (entry.EvaluationLock)
         {
-            LogHealth(_logger, entry.LinkName, entry.DeviceId ?? "(unknown)", previous, health, reason);
-            HealthChanged?.Invoke(this, new DeviceHealthChange(entry, previous, health, reason));
+            (DeviceHealth health, string reason) = entry.Evaluate(_options.Health);
+            if (entry.SetHealth(health, reason) is { } previous)
+            {
+                LogHealth(_logger, entry.LinkName, entry.DeviceId ?? "(unknown)", previous, health, reason);
+                HealthChanged?.Invoke(this, new DeviceHealthChange(entry, previous, health, reason));
+            }
         }
     }
 
