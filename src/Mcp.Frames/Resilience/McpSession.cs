@@ -2,6 +2,7 @@ using Mcp.Frames.Connections;
 using Mcp.Frames.Mcp1;
 using Mcp.Frames.Mcp1.Messages;
 using Mcp.Frames.Transports;
+using Microsoft.Extensions.Logging;
 
 namespace Mcp.Frames.Resilience;
 
@@ -17,6 +18,7 @@ public sealed class McpSession : IAsyncDisposable
     private readonly TimeSpan? _waitForLink;
     private readonly TimeSpan? _bootIdCheckInterval;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private McpClient? _client;
     private DeviceInfo? _device;
 
@@ -39,6 +41,7 @@ public sealed class McpSession : IAsyncDisposable
         _waitForLink = options.WaitForLink;
         _bootIdCheckInterval = options.BootIdCheckInterval;
         _time = options.Link.Connection.TimeProvider;
+        _logger = options.Link.Connection.LoggerFactory.CreateLogger<McpSession>();
 
         // The session's hook goes on a copy: the caller's options may serve other sessions, each with its own HELLO
         // and subscriptions.
@@ -118,7 +121,7 @@ public sealed class McpSession : IAsyncDisposable
 
         if (client is not null)
         {
-            _ = subscription.AttachAsync(client, CancellationToken.None);
+            _ = AttachWhileOpenAsync(subscription, client);
         }
 
         return subscription;
@@ -148,6 +151,37 @@ public sealed class McpSession : IAsyncDisposable
         lock (_lock)
         {
             _subscriptions.Remove(subscription);
+        }
+    }
+
+    /// <summary>
+    /// Subscribes on a connection that is already open, in the background. A SUBSCRIBE that gets no answer is sent
+    /// again (each attempt waits out its own timeout) for as long as this connection is open; when it ends, the next
+    /// session subscribes. Every outcome is observed here.
+    /// </summary>
+    private async Task AttachWhileOpenAsync(ResilientSubscription subscription, McpClient client)
+    {
+        for (int attempt = 1; client.Connection.IsOpen && !subscription.IsStopped; attempt++)
+        {
+            try
+            {
+                await subscription.AttachAsync(client, CancellationToken.None).ConfigureAwait(false);
+                return;
+            }
+            catch (RequestTimeoutException ex)
+            {
+                LinkLog.SubscribeUnanswered(_logger, Link.Name, subscription.Request.ToString(), attempt, ex.Message);
+            }
+            catch (Exception ex) when (ex is ConnectionClosedException or OperationCanceledException)
+            {
+                return; // the link ended: the next session subscribes
+            }
+            catch (FrameConnectionException ex)
+            {
+                // A malformed answer, or a request the link refused: sending it again would fail the same way.
+                LinkLog.SubscribeFailed(_logger, Link.Name, subscription.Request.ToString(), ex);
+                return;
+            }
         }
     }
 

@@ -76,6 +76,18 @@ public sealed class ResilientSubscription : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether <see cref="DisposeAsync"/> (or the session's) has stopped it.</summary>
+    internal bool IsStopped
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _stopped;
+            }
+        }
+    }
+
     /// <summary>The device's refusal of the last attempt to subscribe, if it refused (for example NO_SUCH_MODULE).</summary>
     public RemoteStatusException? LastRefusal { get; private set; }
 

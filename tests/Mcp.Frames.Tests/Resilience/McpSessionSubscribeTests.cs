@@ -7,7 +7,7 @@ using NUnit.Framework;
 
 namespace Mcp.Frames.Tests.Resilience;
 
-/// <summary>A subscription made while a session opens is made once on the new connection.</summary>
+/// <summary>How a session makes its subscriptions: once per connection, and again when a SUBSCRIBE goes unanswered.</summary>
 public class McpSessionSubscribeTests : GuardedTest
 {
     [Test]
@@ -34,6 +34,43 @@ public class McpSessionSubscribeTests : GuardedTest
         Assert.That(added, Is.Not.Null);
         Assert.That(second.Subscribes, Is.EqualTo(1), "one SUBSCRIBE for one subscription on one connection");
         Assert.That(added!.Resubscriptions, Is.Zero, "it was never re-subscribed: there was no reconnect since it was made");
+    }
+
+    [Test]
+    public async Task A_subscribe_on_an_open_link_that_gets_no_answer_is_sent_again_on_the_same_connection()
+    {
+        var clock = new TestClock();
+        var connector = new DeviceConnector(clock);
+        Defer(connector.DisposeDevicesAsync);
+        McpSession session = Track(TestSessions.Create(connector, clock, Logs));
+        session.Start();
+        McpClient client = await session.GetClientAsync().Within();
+        MiniDevice device = connector.LastDevice;
+        lock (device.Gate)
+        {
+            device.SubscribesToHang = 1;
+        }
+
+        TimeSpan timeout = new FrameConnectionOptions().RequestTimeout;
+        int armed = clock.ArmedCount(timeout);
+        ResilientSubscription subscription = session.Subscribe(new SubscribeRequest(1, 0, 1, 100, SubscribeMode.Periodic));
+        await using IAsyncEnumerator<McpEvent> events = subscription.ReadAllAsync().GetAsyncEnumerator();
+        Task<bool> first = events.MoveNextAsync().AsTask();
+        await device.WaitForHungSubscribeAsync().Within();
+        await clock.WaitForArmedAsync(timeout, armed + 1); // the SUBSCRIBE's timeout is running
+        clock.Advance(timeout);
+
+        // Sent again at once, on the same connection: the device makes it, and its events arrive.
+        await device.WaitForSubscriptionsAsync(1).Within();
+        await device.PublishAsync(7);
+        Assert.That(await first.Within(), Is.True);
+        Assert.Multiple(() =>
+        {
+            Assert.That(events.Current[0], Is.EqualTo(7));
+            Assert.That(session.CurrentClient?.Connection, Is.SameAs(client.Connection), "no reconnect");
+            Assert.That(connector.Attempts, Is.EqualTo(1));
+            Assert.That(subscription.Resubscriptions, Is.Zero);
+        });
     }
 
     /// <summary>Each connect opens a new <see cref="OrderedDevice"/> with the next boot id.</summary>

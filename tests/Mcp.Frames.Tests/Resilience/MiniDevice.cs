@@ -14,6 +14,9 @@ internal sealed class MiniDevice : IAsyncDisposable
     private readonly object _gate = new();
     private readonly List<(byte SubId, ushort Seq)> _subscriptions = [];
     private readonly List<(int Count, TaskCompletionSource Signal)> _waiters = [];
+    private readonly List<byte> _unsubscribes = [];
+    private readonly SemaphoreSlim _hung = new(0);
+    private readonly SemaphoreSlim _unsubscribed = new(0);
 
     public MiniDevice(ITransport transport, uint bootId, TimeProvider time)
     {
@@ -29,9 +32,22 @@ internal sealed class MiniDevice : IAsyncDisposable
             BootId = BootId,
             Modules = [new ModuleInfo(1, 7, 1, "values")],
         }, ct));
-        Connection.MapRequestHandler(McpCommand.Subscribe, (req, ct) =>
+        Connection.MapRequestHandler(McpCommand.Subscribe, async (req, ct) =>
         {
             SubscribeRequest.Read(req.Body.Span);
+            bool hang;
+            lock (_gate)
+            {
+                hang = SubscribesToHang > 0;
+                SubscribesToHang -= hang ? 1 : 0;
+            }
+
+            if (hang)
+            {
+                _hung.Release();
+                await Task.Delay(Timeout.Infinite, ct); // never answered, never made: ends when the link closes
+            }
+
             byte id;
             lock (_gate)
             {
@@ -46,9 +62,23 @@ internal sealed class MiniDevice : IAsyncDisposable
                 }
             }
 
-            return req.ReplyOkAsync(InlinePayload.FromByte(id), ct);
+            if (SubscribeReplyHeld is { } held)
+            {
+                await held.WaitAsync(ct); // made at once, answered only when the test says so
+            }
+
+            await req.ReplyOkAsync(InlinePayload.FromByte(id), ct);
         });
-        Connection.MapRequestHandler(McpCommand.Unsubscribe, (req, ct) => req.ReplyOkAsync(ct));
+        Connection.MapRequestHandler(McpCommand.Unsubscribe, (req, ct) =>
+        {
+            lock (_gate)
+            {
+                _unsubscribes.Add(req.Body.Span[0]);
+            }
+
+            _unsubscribed.Release();
+            return req.ReplyOkAsync(ct);
+        });
         Connection.MapRequestHandler(McpCommand.ConfigGet, (req, ct) =>
         {
             byte slot = req.Body.Span[0];
@@ -104,6 +134,30 @@ internal sealed class MiniDevice : IAsyncDisposable
     public Action<MiniDevice>? BeforeConfigSet { get; set; }
 
     public object Gate => _gate;
+
+    /// <summary>How many of the next SUBSCRIBEs are left unanswered, and not made, until the link closes (under <see cref="Gate"/>).</summary>
+    public int SubscribesToHang { get; set; }
+
+    /// <summary>When set, each SUBSCRIBE is made at once but answered only once this task completes (a late answer).</summary>
+    public Task? SubscribeReplyHeld { get; set; }
+
+    /// <summary>The subscription ids named by the UNSUBSCRIBEs received so far.</summary>
+    public byte[] Unsubscribes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _unsubscribes];
+            }
+        }
+    }
+
+    /// <summary>Completes when the next SUBSCRIBE told to hang has arrived.</summary>
+    public Task WaitForHungSubscribeAsync() => _hung.WaitAsync();
+
+    /// <summary>Completes when the next UNSUBSCRIBE has been received.</summary>
+    public Task WaitForUnsubscribeAsync() => _unsubscribed.WaitAsync();
 
     public ITransport Transport { get; }
 
