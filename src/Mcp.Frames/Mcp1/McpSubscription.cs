@@ -52,6 +52,9 @@ public sealed class McpSubscription : IAsyncDisposable
     /// <summary>Completes when the subscription ends (disposed, or its connection closed).</summary>
     public Task Completion => _events.Completion;
 
+    /// <summary>Whether the connection it was made on is still open.</summary>
+    internal bool IsConnectionOpen => _client.Connection.IsOpen;
+
     /// <summary>
     /// Reads events until the subscription ends. Each event is valid until the loop moves on.
     /// </summary>

@@ -15,6 +15,7 @@ public sealed class McpSession : IAsyncDisposable
 {
     private readonly Lock _lock = new();
     private readonly List<ResilientSubscription> _subscriptions = [];
+    private readonly HashSet<byte> _toRelease = []; // ids of subscriptions disposed while the link was down
     private readonly TimeSpan? _waitForLink;
     private readonly TimeSpan? _bootIdCheckInterval;
     private readonly TimeProvider _time;
@@ -146,11 +147,15 @@ public sealed class McpSession : IAsyncDisposable
         await Link.StopAsync().ConfigureAwait(false);
     }
 
-    internal void Remove(ResilientSubscription subscription)
+    internal void Remove(ResilientSubscription subscription, byte? releaseOnNextConnect)
     {
         lock (_lock)
         {
             _subscriptions.Remove(subscription);
+            if (releaseOnNextConnect is { } id)
+            {
+                _toRelease.Add(id);
+            }
         }
     }
 
@@ -193,6 +198,13 @@ public sealed class McpSession : IAsyncDisposable
         {
             await ReleaseStaleSubscriptionsAsync(client, ct).ConfigureAwait(false);
         }
+        else
+        {
+            lock (_lock)
+            {
+                _toRelease.Clear(); // a new boot holds no subscriptions
+            }
+        }
 
         DeviceInfo? previous = Interlocked.Exchange(ref _device, device);
         ResilientSubscription[] subscriptions;
@@ -224,21 +236,21 @@ public sealed class McpSession : IAsyncDisposable
     }
 
     /// <summary>
-    /// The same boot as before: the device may still hold the previous connection's subscriptions. A serial device
-    /// cannot tell that the port was closed and opened again, so they would keep publishing, and count against the
-    /// device's limit, after every reconnect. They are unsubscribed before anything is subscribed on the new
+    /// The same boot as before: the device may still hold the previous connection's subscriptions, and those disposed
+    /// while the link was down. A serial device cannot tell that the port was closed and opened again, so they would
+    /// keep publishing, and count against the device's limit, after every reconnect. They are unsubscribed before anything is subscribed on the new
     /// connection (so no id can name a new subscription); a device that dropped them with the link (TCP) answers
     /// for ids it does not know, and that answer does not matter (PROTOCOL.md §2.3).
     /// </summary>
     private async Task ReleaseStaleSubscriptionsAsync(McpClient client, CancellationToken ct)
     {
-        ResilientSubscription[] subscriptions;
+        byte[] ids;
         lock (_lock)
         {
-            subscriptions = [.. _subscriptions];
+            ids = [.. _subscriptions.Select(s => s.LastSubscriptionId).OfType<byte>().Concat(_toRelease).Distinct()];
         }
 
-        foreach (byte id in subscriptions.Select(s => s.LastSubscriptionId).OfType<byte>().Distinct())
+        foreach (byte id in ids)
         {
             try
             {
@@ -247,6 +259,11 @@ public sealed class McpSession : IAsyncDisposable
             catch (RemoteStatusException)
             {
                 // Not known on this link: nothing to release.
+            }
+
+            lock (_lock)
+            {
+                _toRelease.Remove(id); // kept until released: a release that fails is tried at the next connect
             }
         }
     }

@@ -143,7 +143,10 @@ public sealed class ResilientSubscription : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         McpSubscription? current = Stop();
-        _session.Remove(this);
+
+        // Disposed while the link is down: the device may still hold it (a serial device cannot tell that the port
+        // was closed), so the session releases its id when it next connects to the same boot.
+        _session.Remove(this, releaseOnNextConnect: current is { IsConnectionOpen: false } ? current.SubscriptionId : null);
         if (current is not null)
         {
             await current.DisposeAsync().ConfigureAwait(false);

@@ -8,9 +8,10 @@ namespace Mcp.Frames.Tests.Resilience;
 /// Opens in-memory links to a fresh <see cref="MiniDevice"/> each time, refusing the first attempts, or every attempt
 /// while <see cref="Refusing"/> is set. With <see cref="HoldDisposal"/> set, the client end of the next link does not
 /// finish its disposal until the test releases it (a connection that is closed but not yet complete). The device of
-/// attempt n has boot id <c>bootIdBase + n</c>.
+/// attempt n has boot id <c>bootIdBase + n</c>, or <c>bootIdBase</c> for every attempt with <c>sameBoot</c> (a device
+/// that stayed up while its port was closed and opened again).
 /// </summary>
-internal sealed class DeviceConnector(TimeProvider time, int refusals = 0, string name = "devices", uint bootIdBase = 1000) : ITransportConnector
+internal sealed class DeviceConnector(TimeProvider time, int refusals = 0, string name = "devices", uint bootIdBase = 1000, bool sameBoot = false) : ITransportConnector
 {
     private int _refusals = refusals;
     private int _attempts;
@@ -43,7 +44,7 @@ internal sealed class DeviceConnector(TimeProvider time, int refusals = 0, strin
         }
 
         (InMemoryTransport client, InMemoryTransport device) = InMemoryTransport.CreatePair(name, name + " device");
-        Devices.Enqueue(new MiniDevice(device, bootIdBase + (uint)attempt, time));
+        Devices.Enqueue(new MiniDevice(device, sameBoot ? bootIdBase : bootIdBase + (uint)attempt, time));
         return new ValueTask<ITransport>(HoldDisposal is { } hold ? new HeldTransport(client, hold) : client);
     }
 

@@ -73,6 +73,53 @@ public class McpSessionSubscribeTests : GuardedTest
         });
     }
 
+    [Test]
+    public async Task A_subscription_disposed_while_the_link_is_down_is_released_when_it_connects_to_the_same_boot()
+    {
+        var clock = new TestClock();
+        var connector = new DeviceConnector(clock, sameBoot: true);
+        Defer(connector.DisposeDevicesAsync);
+        McpSession session = Track(TestSessions.Create(connector, clock, Logs));
+        var log = new LinkStateLog(session.Link);
+        session.Start();
+        await session.GetClientAsync().Within();
+        ResilientSubscription kept = session.Subscribe(new SubscribeRequest(1, 0, 1, 100, SubscribeMode.Periodic));
+        ResilientSubscription dropped = session.Subscribe(new SubscribeRequest(1, 1, 1, 100, SubscribeMode.Periodic));
+        MiniDevice first = connector.LastDevice;
+        await first.WaitForSubscriptionsAsync(2).Within();
+        byte keptId = await IdOfAsync(kept).Within();
+        byte droppedId = await IdOfAsync(dropped).Within();
+
+        // The link goes down and stays down while one subscription is disposed.
+        connector.Refusing = true;
+        ((InMemoryTransport)first.Transport).Break();
+        await log.NextAsync(LinkState.Reconnecting);
+        await dropped.DisposeAsync().Within();
+        Assert.That(first.Unsubscribes, Is.Empty, "nothing could be sent: the link is down");
+
+        connector.Refusing = false;
+        await log.NextAsync(LinkState.Connected);
+        MiniDevice second = connector.LastDevice;
+        await second.WaitForSubscriptionsAsync(1).Within();
+        Assert.Multiple(() =>
+        {
+            Assert.That(second.Unsubscribes, Is.EquivalentTo(new[] { keptId, droppedId }), "both ids of the previous connection released first");
+            Assert.That(second.SubscriptionCount, Is.EqualTo(1), "only the kept subscription is made again");
+        });
+    }
+
+    /// <summary>The subscription's id, once the session has taken the device's answer (on its own task).</summary>
+    private static async Task<byte> IdOfAsync(ResilientSubscription subscription)
+    {
+        byte? id;
+        while ((id = subscription.LastSubscriptionId) is null)
+        {
+            await Task.Yield();
+        }
+
+        return id.Value;
+    }
+
     /// <summary>Each connect opens a new <see cref="OrderedDevice"/> with the next boot id.</summary>
     private sealed class OrderedDeviceConnector(TimeProvider time) : ITransportConnector
     {
