@@ -49,4 +49,7 @@ internal static partial class ConnectionLog
 
     [LoggerMessage(14, LogLevel.Error, "{Link}: releasing the link after it ended failed")]
     public static partial void CloseFailed(ILogger logger, string link, Exception error);
+
+    [LoggerMessage(16, LogLevel.Information, "{Link}: the answer to {Command} ({Key}) came after the request was given up; handed to its late-answer observer")]
+    public static partial void LateAnswerObserved(ILogger logger, string link, string command, string key);
 }

@@ -156,6 +156,12 @@ public sealed partial class FrameConnection
                 _responseBuffers.Return(buffer); // lost the race to a timeout or cancellation
             }
         }
+        else if (key >= 0 && TakeLateAnswerWatch(key) is { } observer)
+        {
+            int bodyOffset = _profile.ReadResponseHeader(payload, out byte status);
+            ConnectionLog.LateAnswerObserved(_logger, Name, DescribeCommand(command), _matcher.DescribeKey(key));
+            observer.OnLateAnswer(this, status, payload.Slice(bodyOffset));
+        }
 
         Interlocked.Increment(ref _unmatched);
         _telemetry.UnmatchedResponses.Add(1, _linkTag);

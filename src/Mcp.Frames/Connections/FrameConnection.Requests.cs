@@ -10,6 +10,7 @@ public sealed partial class FrameConnection
 {
     /// <summary>How many timeout periods an abandoned match key stays out of use (PROTOCOL.md §2.1 asks for at least one).</summary>
     private const int RetirementTimeoutPeriods = 2;
+    private const int LateAnswerWatches = 8;
 
     private readonly SemaphoreSlim _inFlight;
     private readonly Lock _pendingLock = new();
@@ -20,6 +21,8 @@ public sealed partial class FrameConnection
     private long _requestsTimedOut;
     private long _requestsTimedOutUnsent;
     private long _lastRoundTripTicks;
+    private readonly LateAnswerWatch[] _lateAnswers = new LateAnswerWatch[LateAnswerWatches]; // under _pendingLock
+    private int _lateAnswerCount;
 
     /// <summary>
     /// Sends a request and waits for its answer, retrying on BUSY (and, for idempotent requests, on timeout) with
@@ -44,8 +47,17 @@ public sealed partial class FrameConnection
     /// <param name="options">Timeout and retry settings.</param>
     /// <param name="cancellationToken">Gives up the request.</param>
     /// <returns>The OK answer.</returns>
+    public ValueTask<Response> SendRequestAsync<TBody>(byte command, TBody body, RequestOptions? options = null, CancellationToken cancellationToken = default)
+        where TBody : IFramePayload =>
+        SendRequestAsync(command, body, options, lateAnswer: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="SendRequestAsync{TBody}(byte, TBody, RequestOptions?, CancellationToken)"/>; an answer that comes
+    /// for an attempt after it was given up (timed out or cancelled), while its key is retired, goes to
+    /// <paramref name="lateAnswer"/> (on the read loop: it must only hand the work on).
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<Response> SendRequestAsync<TBody>(byte command, TBody body, RequestOptions? options = null, CancellationToken cancellationToken = default)
+    internal async ValueTask<Response> SendRequestAsync<TBody>(byte command, TBody body, RequestOptions? options, ILateAnswerObserver? lateAnswer, CancellationToken cancellationToken)
         where TBody : IFramePayload
     {
         options ??= RequestOptions.Default;
@@ -57,7 +69,7 @@ public sealed partial class FrameConnection
             Response response;
             try
             {
-                response = await SendOnceAsync(command, body, timeout, cancellationToken).ConfigureAwait(false);
+                response = await SendOnceAsync(command, body, timeout, lateAnswer, cancellationToken).ConfigureAwait(false);
             }
             catch (RequestTimeoutException) when (options.Idempotent && attempt < options.MaxRetries)
             {
@@ -96,7 +108,7 @@ public sealed partial class FrameConnection
     /// <exception cref="RequestTimeoutException">No answer within the timeout.</exception>
     /// <exception cref="ConnectionClosedException">The link ended before the answer came.</exception>
     public ValueTask<Response> SendRawRequestAsync(byte command, ReadOnlyMemory<byte> body, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        SendOnceAsync(command, new BytesPayload(body), timeout ?? _requestTimeout, cancellationToken);
+        SendOnceAsync(command, new BytesPayload(body), timeout ?? _requestTimeout, null, cancellationToken);
 
     internal void RemovePending(PendingRequest request)
     {
@@ -122,7 +134,7 @@ public sealed partial class FrameConnection
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Response> SendOnceAsync<TBody>(byte command, TBody body, TimeSpan timeout, CancellationToken cancellationToken)
+    private async ValueTask<Response> SendOnceAsync<TBody>(byte command, TBody body, TimeSpan timeout, ILateAnswerObserver? lateAnswer, CancellationToken cancellationToken)
         where TBody : IFramePayload
     {
         ThrowIfNotOpen();
@@ -140,7 +152,7 @@ public sealed partial class FrameConnection
                 key = await WaitWithDeadlineAsync(null, _matcher, command, start, timeout, cancellationToken).ConfigureAwait(false);
             }
 
-            return await SendWithKeyAsync(command, key, body, timeout, timeout - _time.GetElapsedTime(start), cancellationToken).ConfigureAwait(false);
+            return await SendWithKeyAsync(command, key, body, timeout, timeout - _time.GetElapsedTime(start), lateAnswer, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -149,7 +161,7 @@ public sealed partial class FrameConnection
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Response> SendWithKeyAsync<TBody>(byte command, int key, TBody body, TimeSpan timeout, TimeSpan remaining, CancellationToken cancellationToken)
+    private async ValueTask<Response> SendWithKeyAsync<TBody>(byte command, int key, TBody body, TimeSpan timeout, TimeSpan remaining, ILateAnswerObserver? lateAnswer, CancellationToken cancellationToken)
         where TBody : IFramePayload
     {
         if (remaining <= TimeSpan.Zero)
@@ -277,8 +289,78 @@ public sealed partial class FrameConnection
             // a device that queued the request behind others may answer later than one more period, and seqs are
             // plentiful (256, at most MaxInFlight in use), so the longer retirement costs nothing.
             _matcher.Release(key, abandoned, timeout * RetirementTimeoutPeriods);
+            if (abandoned && lateAnswer is not null)
+            {
+                WatchForLateAnswer(key, timeout * RetirementTimeoutPeriods, lateAnswer);
+            }
+
             _pendingPool.Add(pending); // last: from here on another request may reuse it
         }
+    }
+
+    /// <summary>
+    /// Hands the answer that comes for <paramref name="key"/> within <paramref name="retiredFor"/> to
+    /// <paramref name="observer"/>: while the key is retired, no other request can have drawn it. At most
+    /// <see cref="LateAnswerWatches"/> are kept; when all are taken, the oldest gives way.
+    /// </summary>
+    private void WatchForLateAnswer(int key, TimeSpan retiredFor, ILateAnswerObserver observer)
+    {
+        long until = _time.GetTimestamp() + (long)(retiredFor.TotalSeconds * _time.TimestampFrequency);
+        lock (_pendingLock)
+        {
+            int slot = 0;
+            for (int i = 0; i < _lateAnswers.Length; i++)
+            {
+                if (_lateAnswers[i].Observer is null || _lateAnswers[i].Key == key)
+                {
+                    slot = i;
+                    break;
+                }
+
+                if (_lateAnswers[i].Until < _lateAnswers[slot].Until)
+                {
+                    slot = i;
+                }
+            }
+
+            if (_lateAnswers[slot].Observer is null)
+            {
+                _lateAnswerCount++;
+            }
+
+            _lateAnswers[slot] = new LateAnswerWatch(key, until, observer);
+        }
+    }
+
+    /// <summary>Takes the watch for a late answer to <paramref name="key"/>, if one is still within its retirement.</summary>
+    private ILateAnswerObserver? TakeLateAnswerWatch(int key)
+    {
+        if (Volatile.Read(ref _lateAnswerCount) == 0)
+        {
+            return null;
+        }
+
+        long now = _time.GetTimestamp();
+        lock (_pendingLock)
+        {
+            for (int i = 0; i < _lateAnswers.Length; i++)
+            {
+                LateAnswerWatch watch = _lateAnswers[i];
+                if (watch.Observer is null || (watch.Key != key && watch.Until > now))
+                {
+                    continue;
+                }
+
+                _lateAnswers[i] = default;
+                _lateAnswerCount--;
+                if (watch.Key == key && watch.Until > now)
+                {
+                    return watch.Observer;
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Gives back a waiter that was armed but never registered for an answer.</summary>
@@ -417,4 +499,6 @@ public sealed partial class FrameConnection
             return headerLength + body.WriteTo(destination.Slice(headerLength));
         }
     }
+
+    private readonly record struct LateAnswerWatch(int Key, long Until, ILateAnswerObserver? Observer);
 }

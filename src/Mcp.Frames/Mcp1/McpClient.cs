@@ -195,7 +195,7 @@ public sealed class McpClient
         OneWaySubscription events = Connection.SubscribeOneWay(queueOptions, gaps);
         try
         {
-            using Response response = await Connection.SendRequestAsync(McpCommand.Subscribe, request, options, cancellationToken).ConfigureAwait(false);
+            using Response response = await Connection.SendRequestAsync(McpCommand.Subscribe, request, options, LateSubscription.Instance, cancellationToken).ConfigureAwait(false);
             var reader = new McpBodyReader(response.Body.Span, "SUBSCRIBE response");
             byte subscriptionId = reader.ReadByte("subId");
             reader.EnsureEnd();
@@ -268,6 +268,38 @@ public sealed class McpClient
         {
             BinaryPrimitives.WriteInt64LittleEndian(destination, value);
             return sizeof(long);
+        }
+    }
+
+    /// <summary>
+    /// A SUBSCRIBE that was given up (timed out or cancelled) but answered later: the device made a subscription that
+    /// nobody reads, and that would publish until the link ends. It is unsubscribed.
+    /// </summary>
+    private sealed class LateSubscription : ILateAnswerObserver
+    {
+        public static readonly LateSubscription Instance = new();
+
+        public void OnLateAnswer(FrameConnection connection, byte status, ReadOnlySpan<byte> body)
+        {
+            if (status != (byte)McpStatus.Ok || body.Length != 1)
+            {
+                return; // refused or malformed: nothing was made
+            }
+
+            // Off the read loop: UNSUBSCRIBE is a request that waits for its answer.
+            ThreadPool.UnsafeQueueUserWorkItem(static s => _ = ReleaseAsync(s.Connection, s.Id), (Connection: connection, Id: body[0]), preferLocal: false);
+        }
+
+        private static async Task ReleaseAsync(FrameConnection connection, byte subscriptionId)
+        {
+            try
+            {
+                await new McpClient(connection).UnsubscribeAsync(subscriptionId).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is FrameConnectionException or OperationCanceledException)
+            {
+                // The link ended (the device forgets it then), or the device does not know it: nothing is left to release.
+            }
         }
     }
 }

@@ -141,6 +141,37 @@ public class McpClientTests : ConnectionTestBase
     }
 
     [Test]
+    public async Task A_subscribe_answered_after_it_timed_out_is_unsubscribed_on_the_device()
+    {
+        ConnectedPair pair = CreatePair();
+        var device = new TinyDevice(pair.Device);
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        device.SubscribeReplyHeld = answer.Task;
+        var client = new McpClient(pair.Gateway);
+        TimeSpan timeout = TimeSpan.FromSeconds(2);
+        int armed = Clock.ArmedCount(timeout);
+
+        Task<McpSubscription> subscribing = client.SubscribeAsync(
+            new SubscribeRequest(TinyDevice.Slot, 0x10, 1, 100, SubscribeMode.Periodic),
+            options: new RequestOptions { Timeout = timeout });
+        await Clock.WaitForArmedAsync(timeout, armed + 1).WaitAsync(Bound);
+        Clock.Advance(timeout);
+        Assert.ThrowsAsync<RequestTimeoutException>(async () => await subscribing.WaitAsync(Bound));
+        Assert.That(device.Subscriptions, Has.Count.EqualTo(1), "the device made it before the gateway gave up");
+        byte made = device.Subscriptions.Keys.Single();
+
+        answer.SetResult(); // the answer comes late, while its seq is still retired
+        await device.WaitForUnsubscribeAsync().WaitAsync(Bound);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(device.Unsubscribed, Is.EqualTo(new[] { made }), "the subscription nobody reads is released");
+            Assert.That(device.Subscriptions, Is.Empty);
+            Assert.That(pair.Gateway.Statistics.UnmatchedResponses, Is.EqualTo(1), "the late answer is still dropped and counted");
+        });
+    }
+
+    [Test]
     public async Task Config_get_and_set_with_optimistic_versions_VERSION_CONFLICT_is_status_0x07()
     {
         ConnectedPair pair = CreatePair();

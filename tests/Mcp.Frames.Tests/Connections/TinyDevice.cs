@@ -16,6 +16,7 @@ internal sealed class TinyDevice
     private readonly Lock _lock = new();
     private readonly SortedDictionary<ushort, (RegisterAccess Access, string Name, int Value)> _registers = [];
     private int _nextSubscription = 1;
+    private readonly SemaphoreSlim _unsubscribes = new(0);
 
     public TinyDevice(FrameConnection connection, ushort maxPayload = 256)
     {
@@ -49,6 +50,12 @@ internal sealed class TinyDevice
     public ConcurrentQueue<byte> DescribeFirsts { get; } = new();
 
     public ConcurrentQueue<byte> Unsubscribed { get; } = new();
+
+    /// <summary>When set, each SUBSCRIBE is made at once but answered only once this task completes (a late answer).</summary>
+    public Task? SubscribeReplyHeld { get; set; }
+
+    /// <summary>Completes when the next UNSUBSCRIBE has been handled.</summary>
+    public Task WaitForUnsubscribeAsync() => _unsubscribes.WaitAsync();
 
     public ConcurrentQueue<byte> Resets { get; } = new();
 
@@ -155,12 +162,17 @@ internal sealed class TinyDevice
         return request.ReplyOkAsync(ct);
     }
 
-    private ValueTask SubscribeAsync(RequestContext request, CancellationToken ct)
+    private async ValueTask SubscribeAsync(RequestContext request, CancellationToken ct)
     {
         SubscribeRequest subscribe = SubscribeRequest.Read(request.Body.Span);
         byte id = (byte)Interlocked.Increment(ref _nextSubscription);
         Subscriptions[id] = subscribe;
-        return request.ReplyOkAsync(InlinePayload.FromByte(id), ct);
+        if (SubscribeReplyHeld is { } held)
+        {
+            await held.WaitAsync(ct); // made at once, answered only when the test says so
+        }
+
+        await request.ReplyOkAsync(InlinePayload.FromByte(id), ct);
     }
 
     private ValueTask UnsubscribeAsync(RequestContext request, CancellationToken ct)
@@ -168,6 +180,7 @@ internal sealed class TinyDevice
         byte id = UnsubscribeRequest.Read(request.Body.Span).SubscriptionId;
         Unsubscribed.Enqueue(id);
         Subscriptions.TryRemove(id, out _);
+        _unsubscribes.Release();
         return request.ReplyOkAsync(ct);
     }
 
