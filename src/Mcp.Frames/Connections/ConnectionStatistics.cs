@@ -39,6 +39,12 @@ public sealed record ConnectionStatistics
     /// <summary>Received requests refused because the handler queue was full.</summary>
     public long InboundRequestsRejected { get; init; }
 
+    /// <summary>
+    /// Automatic replies (UNKNOWN_COMMAND, BUSY) not sent because their queue was full: the writer was behind while
+    /// the peer kept sending requests that get one. The peer's request then times out.
+    /// </summary>
+    public long ControlRepliesDropped { get; init; }
+
     /// <summary>Received requests handled.</summary>
     public long InboundRequestsHandled { get; init; }
 

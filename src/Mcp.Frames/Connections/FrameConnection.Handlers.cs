@@ -71,6 +71,7 @@ public sealed partial class FrameConnection
         if (!_controlReplies.Writer.TryWrite(new ControlReply(command, header, requestHeader.Length, status)) && Volatile.Read(ref _closed) == 0)
         {
             long dropped = Interlocked.Increment(ref _controlDropped);
+            _telemetry.ControlRepliesDropped.Add(1, _linkTag);
             ConnectionLog.ControlReplyDropped(_logger, Name, dropped);
         }
     }

@@ -156,6 +156,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
         MalformedFrames = Volatile.Read(ref _malformed),
         InboundRequestsRejected = Volatile.Read(ref _rejected),
         InboundRequestsHandled = Volatile.Read(ref _handled),
+        ControlRepliesDropped = Volatile.Read(ref _controlDropped),
         OneWayReceived = Volatile.Read(ref _oneWayReceived),
         EventsDropped = Volatile.Read(ref _eventsDropped),
         LastRoundTrip = Volatile.Read(ref _lastRoundTripTicks) is var t and > 0 ? TimeSpan.FromTicks(t) : null,

@@ -55,6 +55,7 @@ public sealed class FramesTelemetry
         UnmatchedResponses = meter.CreateCounter<long>("mcp.frames.responses.unmatched", "{frame}", "Responses that matched no request in flight (late or bogus), dropped.");
         MalformedFrames = meter.CreateCounter<long>("mcp.frames.frames.malformed", "{frame}", "Frames the profile could not use (for example a request without seq), dropped.");
         InboundRequestsRejected = meter.CreateCounter<long>("mcp.frames.requests.rejected", "{request}", "Received requests refused because the handler queue was full.");
+        ControlRepliesDropped = meter.CreateCounter<long>("mcp.frames.control_replies.dropped", "{frame}", "Automatic replies (UNKNOWN_COMMAND, BUSY) not sent because their queue was full.");
         EventsDropped = meter.CreateCounter<long>("mcp.frames.events.dropped", "{message}", "One-way messages dropped by a full subscriber queue.");
         RequestDuration = meter.CreateHistogram<double>("mcp.frames.request.duration", "s", "Time from sending a request to its answer.");
         InFlight = meter.CreateUpDownCounter<long>("mcp.frames.requests.in_flight", "{request}", "Requests waiting for an answer.");
@@ -84,6 +85,8 @@ public sealed class FramesTelemetry
     internal Counter<long> MalformedFrames { get; }
 
     internal Counter<long> InboundRequestsRejected { get; }
+
+    internal Counter<long> ControlRepliesDropped { get; }
 
     internal Counter<long> EventsDropped { get; }
 

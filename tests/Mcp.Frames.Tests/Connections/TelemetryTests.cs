@@ -25,7 +25,7 @@ public class TelemetryTests : ConnectionTestBase
         "mcp.frames.receiver.stalled", "mcp.frames.receiver.truncated",
         "mcp.frames.requests.started", "mcp.frames.requests.completed", "mcp.frames.requests.timed_out",
         "mcp.frames.requests.timed_out_unsent", "mcp.frames.requests.failed", "mcp.frames.responses.unmatched", "mcp.frames.frames.malformed",
-        "mcp.frames.requests.rejected", "mcp.frames.events.dropped", "mcp.frames.request.duration",
+        "mcp.frames.requests.rejected", "mcp.frames.control_replies.dropped", "mcp.frames.events.dropped", "mcp.frames.request.duration",
         "mcp.frames.requests.in_flight",
     ];
 
@@ -319,6 +319,51 @@ public class TelemetryTests : ConnectionTestBase
 
         await device.ReplyAsync(heldFrame, 0);
         (await held.WaitAsync(Bound)).Dispose();
+    }
+
+    [Test]
+    public async Task Automatic_replies_dropped_by_a_full_queue_are_counted_and_the_rest_are_sent()
+    {
+        const int Requests = 50;
+        TestMeterFactory factory = CreateFactory();
+        using var metrics = new MetricsRecorder(FramesTelemetry.For(factory).Meter);
+        string link = UniqueName("control");
+        (TestDuplexPipe gatewayEnd, TestDuplexPipe deviceEnd) = TestDuplexPipe.CreatePair();
+        var output = new GatedPipeWriter(deviceEnd.Output);
+        RawPeer gateway = Track(new RawPeer(gatewayEnd));
+        FrameConnection device = Track(new FrameConnection(new TestDuplexPipe(deviceEnd.Input, output), options: Options(link, o => o.MeterFactory = factory)));
+        device.Start();
+
+        // The device's writer is held: every request for a command with no handler gets an automatic UNKNOWN_COMMAND
+        // reply, and the queue of those fills.
+        output.Hold();
+        for (int seq = 0; seq < Requests; seq++)
+        {
+            await gateway.SendAsync(Vendor, (byte)seq);
+        }
+
+        // Frames are handled in order: once this EVENT reaches its subscriber, every request before it has been.
+        using OneWaySubscription marker = device.SubscribeOneWay(new OneWaySubscriptionOptions { Command = McpCommand.Event });
+        await gateway.SendAsync(McpCommand.Event, 1);
+        Assert.That(await marker.WaitToReadAsync().AsTask().WaitAsync(Bound), Is.True);
+
+        long dropped = device.Statistics.ControlRepliesDropped;
+        output.Open();
+        var answered = new HashSet<byte>();
+        for (long i = 0; i < Requests - dropped; i++)
+        {
+            RawFrame answer = await gateway.ReadFrameAsync();
+            Assert.That(answer.Command, Is.EqualTo(Vendor | 0x80));
+            Assert.That(answer.Payload[1], Is.EqualTo((byte)McpStatus.UnknownCommand));
+            answered.Add(answer.Payload[0]);
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(dropped, Is.InRange(Requests - 32 - 2, Requests - 32), "the queue holds 32; the writer had taken one or two");
+            Assert.That(answered, Has.Count.EqualTo(Requests - dropped), "every reply not dropped is sent, once");
+            Assert.That(metrics.Sum("mcp.frames.control_replies.dropped", link), Is.EqualTo(dropped));
+        });
     }
 
     private static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
