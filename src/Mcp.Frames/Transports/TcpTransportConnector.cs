@@ -138,21 +138,24 @@ public sealed class TcpTransportConnector : ITransportConnector
         SocketException? last = null;
         foreach (IPAddress address in addresses)
         {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            Socket? socket = null;
             try
             {
+                // Created here, not before the try: on a host without IPv6 creating an IPv6 socket fails, and the
+                // next address (IPv4) must still be tried.
+                socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
                 TcpSockets.Configure(socket);
                 await socket.ConnectAsync(new IPEndPoint(address, Port), cancellationToken).ConfigureAwait(false);
                 return socket;
             }
             catch (SocketException ex)
             {
-                socket.Dispose();
+                socket?.Dispose();
                 last = ex;
             }
             catch
             {
-                socket.Dispose();
+                socket?.Dispose();
                 throw;
             }
         }
