@@ -31,6 +31,7 @@ public static class ConfigReconciler
         foreach ((byte slot, IReadOnlyDictionary<ushort, int> registers) in desired.OrderBy(s => s.Key))
         {
             int attempt = 0;
+            uint? written = null; // the version our last CONFIG_SET on this slot made
             while (true)
             {
                 ConfigSnapshot snapshot;
@@ -54,6 +55,15 @@ public static class ConfigReconciler
                     break;
                 }
 
+                if (snapshot.Version == written)
+                {
+                    // Nobody wrote after us, yet the values differ: the device took the CONFIG_SET and stored other
+                    // values (for example clamped to the register's range). Writing again would change nothing.
+                    string kept = string.Join(", ", changes.Select(c =>
+                        $"register {c.Register}: wrote {c.Value}, device has {(current.TryGetValue(c.Register, out int v) ? v.ToString(System.Globalization.CultureInfo.InvariantCulture) : "nothing")}"));
+                    return Failed(versions, conflicts, $"slot {slot}: the device accepted CONFIG_SET but keeps other values ({kept}); the desired values are outside what the module stores");
+                }
+
                 if (++attempt > maxAttemptsPerSlot)
                 {
                     return Failed(versions, conflicts, $"slot {slot}: still VERSION_CONFLICT after {maxAttemptsPerSlot} attempts");
@@ -62,6 +72,7 @@ public static class ConfigReconciler
                 try
                 {
                     versions[slot] = await client.ConfigSetAsync(slot, snapshot.Version, changes, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    written = versions[slot];
                 }
                 catch (RemoteStatusException conflict) when (conflict.Status == (byte)McpStatus.VersionConflict)
                 {

@@ -102,6 +102,25 @@ public class ConfigReconcilerTests
         Assert.That(conflicting.Conflicts, Is.EqualTo(3));
     }
     [Test]
+    public async Task A_device_that_stores_other_values_than_written_fails_after_one_write_naming_the_registers()
+    {
+        (MiniDevice device, McpClient client, var connection) = await ConnectAsync();
+        await using var _ = connection;
+        await using var __ = device;
+        device.StoreConfig = e => Math.Min(e.Value, 50); // the module clamps to its range
+
+        ConfigSyncStatus status = await ConfigReconciler.ReconcileAsync(client, Desired((0, 40), (1, 90))).WaitAsync(Bound);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(status.State, Is.EqualTo(ConfigSyncState.Failed));
+            Assert.That(status.Error, Does.Contain("slot 1").And.Contain("register 1: wrote 90, device has 50").And.Not.Contain("register 0"));
+            Assert.That(device.ConfigSets, Has.Count.EqualTo(1), "written once: writing the same again changes nothing");
+            Assert.That(status.Conflicts, Is.Zero);
+        });
+    }
+
+    [Test]
     public async Task More_differing_registers_than_one_frame_carries_fail_naming_the_slot_and_nothing_is_written()
     {
         (MiniDevice device, McpClient client, var connection) = await ConnectAsync();

@@ -111,7 +111,7 @@ internal sealed class MiniDevice : IAsyncDisposable
 
                 foreach (ConfigEntry entry in set.Entries)
                 {
-                    Config[entry.Register] = entry.Value;
+                    Config[entry.Register] = StoreConfig?.Invoke(entry) ?? entry.Value;
                 }
 
                 ConfigVersion++;
@@ -132,6 +132,9 @@ internal sealed class MiniDevice : IAsyncDisposable
 
     /// <summary>Runs before each CONFIG_SET is applied (to simulate another client writing first).</summary>
     public Action<MiniDevice>? BeforeConfigSet { get; set; }
+
+    /// <summary>What the device stores for a register a CONFIG_SET writes (default: the value written).</summary>
+    public Func<ConfigEntry, int>? StoreConfig { get; set; }
 
     public object Gate => _gate;
 
