@@ -20,6 +20,14 @@ public sealed partial class SerialTransport
     /// read queued, which with a single outstanding read caps throughput at about one read per millisecond.
     /// Its read queue is first-in first-out, so the reads complete in the order they were issued.
     /// </para>
+    /// <para>
+    /// Every read and write is started under <c>_deviceGate</c>, and the close sets <c>_deviceClosing</c> under it
+    /// before disposing the stream. System.IO.Ports starts its I/O thread from the first read or write (and again after
+    /// two idle seconds) and stores that thread's task only once the thread runs; a dispose on another thread in
+    /// between does not wait for the thread, closes the handle under it, and the thread's task fails unobserved
+    /// (NullReferenceException in <c>SerialStream.IOLoop</c>). Under the gate, a read or write that got in has
+    /// stored its task before the dispose looks, and none starts after.
+    /// </para>
     /// </remarks>
     private sealed class Pump : DuplexPipePump, ILinkPump
     {
@@ -34,6 +42,8 @@ public sealed partial class SerialTransport
         private readonly Task<int>?[] _reads = new Task<int>?[QueuedReads];
         private readonly CancellationTokenSource?[] _readTokens = new CancellationTokenSource?[QueuedReads];
         private readonly CancellationTokenSource _silence = new();
+        private readonly Lock _deviceGate = new();
+        private bool _deviceClosing; // under _deviceGate
         private readonly byte[][] _writeBuffers;
         private Task? _lastWrite;
         private int _writeSlot;
@@ -147,7 +157,14 @@ public sealed partial class SerialTransport
             timeout.CancelAfter(_options.WriteTimeout);
             try
             {
-                await _stream.WriteAsync(chunk.AsMemory(0, length), timeout.Token).ConfigureAwait(false);
+                Task write;
+                lock (_deviceGate)
+                {
+                    ObjectDisposedException.ThrowIf(_deviceClosing, _stream);
+                    write = _stream.WriteAsync(chunk, 0, length, timeout.Token);
+                }
+
+                await write.ConfigureAwait(false);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -180,6 +197,11 @@ public sealed partial class SerialTransport
 
         protected override ValueTask CloseDeviceAsync()
         {
+            lock (_deviceGate)
+            {
+                _deviceClosing = true; // before the dispose: no read or write starts the port's I/O thread after this
+            }
+
             ObservePendingReads();
             _silence.CancelAfter(Timeout.InfiniteTimeSpan); // stop the silence timer; nothing reads any more
 
@@ -219,13 +241,17 @@ public sealed partial class SerialTransport
             // collect a registration per read for the life of the link. Disposing this one drops the registration.
             var token = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _silence.Token);
             _readTokens[slot] = token;
-            try
+            lock (_deviceGate)
             {
-                _reads[slot] = _stream.ReadAsync(_readBuffers[slot], 0, ReadSize, token.Token);
-            }
-            catch (Exception ex)
-            {
-                _reads[slot] = Task.FromException<int>(ex);
+                try
+                {
+                    ObjectDisposedException.ThrowIf(_deviceClosing, _stream);
+                    _reads[slot] = _stream.ReadAsync(_readBuffers[slot], 0, ReadSize, token.Token);
+                }
+                catch (Exception ex)
+                {
+                    _reads[slot] = Task.FromException<int>(ex);
+                }
             }
         }
 

@@ -38,6 +38,39 @@ public class SerialTransportTests(SerialBackend backend) : PtyTransportTest
     }
 
     [Test]
+    public async Task A_port_closed_right_after_it_opened_leaves_nothing_failing_behind()
+    {
+        // Closing races the receive loop's first reads. With System.IO.Ports a read that starts the port's I/O thread
+        // while the stream is being disposed left that thread running on a closed handle, and its task failed
+        // unobserved (the guard of this test reports that). Bounded: 400 opens and closes.
+        // The close starts 0-300 us after the open (seeded), to land at every point of the first reads.
+        var random = new Random(20261207);
+        for (int i = 0; i < 400; i++)
+        {
+            ITransport transport = await Connector(Pty.A).ConnectAsync().AsTask().WaitAsync(Limit);
+            long until = Stopwatch.GetTimestamp() + (random.Next(300) * Stopwatch.Frequency / 1_000_000);
+            while (Stopwatch.GetTimestamp() < until)
+            {
+                Thread.SpinWait(10);
+            }
+
+            await transport.DisposeAsync().AsTask().WaitAsync(Limit);
+            if (i % 50 == 49)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+        }
+
+        // A port closed 400 times still opens and carries frames.
+        await using ITransport a = await Connector(Pty.A).ConnectAsync().AsTask().WaitAsync(Limit);
+        await using ITransport b = await Connector(Pty.B).ConnectAsync().AsTask().WaitAsync(Limit);
+        Task<FrameCheck> atB = FrameTraffic.ReadAsync(b.Input, 20, stream: 4);
+        await FrameTraffic.WriteAsync(a.Output, 20, stream: 4).WaitAsync(Limit);
+        TcpTransportTests.AssertClean(await atB.WaitAsync(Limit), 20);
+    }
+
+    [Test]
     public async Task A_megabyte_of_frames_arrives_intact_and_in_order()
     {
         const int Payload = 256;
