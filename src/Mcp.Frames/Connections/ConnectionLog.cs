@@ -52,4 +52,10 @@ internal static partial class ConnectionLog
 
     [LoggerMessage(16, LogLevel.Information, "{Link}: the answer to {Command} ({Key}) came after the request was given up; handed to its late-answer observer")]
     public static partial void LateAnswerObserved(ILogger logger, string link, string command, string key);
+
+    [LoggerMessage(18, LogLevel.Error, "{Link}: {What} failed")]
+    public static partial void BackgroundFailed(ILogger logger, string link, string what, Exception error);
+
+    [LoggerMessage(17, LogLevel.Error, "{Link}: the late-answer observer of {Command} failed")]
+    public static partial void LateAnswerObserverFailed(ILogger logger, string link, string command, Exception error);
 }

@@ -116,6 +116,7 @@ public sealed partial class FrameConnection
     private void OnResponse(byte command, ReadOnlySpan<byte> payload)
     {
         PendingRequest? pending = null;
+        ILateAnswerObserver? lateAnswer = null;
         long token = 0;
         if (_matcher.TryGetResponseKey(command, payload, out int key))
         {
@@ -127,6 +128,7 @@ public sealed partial class FrameConnection
                 {
                     _pending.Remove(key);
                     pending = candidate;
+                    lateAnswer = candidate.LateAnswer;
                     // Removed here so that no other path can see it. The token names this use of the pooled waiter:
                     // if the request times out before the answer is handed over, and the waiter is reused for a
                     // newer request, the answer cannot complete that newer request.
@@ -155,12 +157,16 @@ public sealed partial class FrameConnection
             {
                 _responseBuffers.Return(buffer); // lost the race to a timeout or cancellation
             }
+
+            if (lateAnswer is not null)
+            {
+                OnLateAnswer(lateAnswer, command, key, payload); // given up a moment before its answer came
+            }
         }
         else if (key >= 0 && TakeLateAnswerWatch(key) is { } observer)
         {
-            int bodyOffset = _profile.ReadResponseHeader(payload, out byte status);
-            ConnectionLog.LateAnswerObserved(_logger, Name, DescribeCommand(command), _matcher.DescribeKey(key));
-            observer.OnLateAnswer(this, status, payload.Slice(bodyOffset));
+            // A request given up once sent left its observer in its place (see RemoveFailedPending).
+            OnLateAnswer(observer, command, key, payload);
         }
 
         Interlocked.Increment(ref _unmatched);
@@ -191,4 +197,22 @@ public sealed partial class FrameConnection
             return true;
         }
     }
+
+    private void OnLateAnswer(ILateAnswerObserver observer, byte command, int key, ReadOnlySpan<byte> payload)
+    {
+        ConnectionLog.LateAnswerObserved(_logger, Name, DescribeCommand(command), _matcher.DescribeKey(key));
+        try
+        {
+            int bodyOffset = _profile.ReadResponseHeader(payload, out byte status);
+            observer.OnLateAnswer(this, status, payload.Slice(bodyOffset));
+        }
+        catch (Exception ex)
+        {
+            // A bug in the observer: it must not end the link, nor go unseen.
+            ConnectionLog.LateAnswerObserverFailed(_logger, Name, DescribeCommand(command), ex);
+        }
+    }
+
+    /// <summary>Logs the failure of work the connection started in the background on behalf of its profile.</summary>
+    internal void ReportBackgroundFailure(string what, Exception error) => ConnectionLog.BackgroundFailed(_logger, Name, what, error);
 }

@@ -10,7 +10,7 @@ public sealed partial class FrameConnection
 {
     /// <summary>How many timeout periods an abandoned match key stays out of use (PROTOCOL.md §2.1 asks for at least one).</summary>
     private const int RetirementTimeoutPeriods = 2;
-    private const int LateAnswerWatches = 8;
+    private const int LateAnswerWatches = 256; // retired keys are fewer: MCP/1 has 256 seqs, legacy 128 commands
 
     private readonly SemaphoreSlim _inFlight;
     private readonly Lock _pendingLock = new();
@@ -21,8 +21,8 @@ public sealed partial class FrameConnection
     private long _requestsTimedOut;
     private long _requestsTimedOutUnsent;
     private long _lastRoundTripTicks;
-    private readonly LateAnswerWatch[] _lateAnswers = new LateAnswerWatch[LateAnswerWatches]; // under _pendingLock
-    private int _lateAnswerCount;
+    private readonly Dictionary<int, LateAnswerWatch> _lateAnswers = []; // under _pendingLock
+    private int _lateAnswerCount; // _lateAnswers.Count, readable without the lock
 
     /// <summary>
     /// Sends a request and waits for its answer, retrying on BUSY (and, for idempotent requests, on timeout) with
@@ -121,6 +121,25 @@ public sealed partial class FrameConnection
         }
     }
 
+    /// <summary>
+    /// Removes a request that failed (timeout, cancellation, link loss). If its frame was written and it has a
+    /// late-answer observer, the observer takes its place under the same lock, so no answer can come in between.
+    /// </summary>
+    internal void RemoveFailedPending(PendingRequest request, long token)
+    {
+        lock (_pendingLock)
+        {
+            if (_pending.TryGetValue(request.Key, out PendingRequest? current) && ReferenceEquals(current, request))
+            {
+                _pending.Remove(request.Key);
+                if (request.LateAnswer is { } observer && request.IsWritten(token))
+                {
+                    WatchForLateAnswerLocked(request.Key, request.Timeout * RetirementTimeoutPeriods, observer);
+                }
+            }
+        }
+    }
+
     internal RequestTimeoutException CreateTimeoutException(PendingRequest request, bool written)
     {
         string what = $"Request {DescribeCommand(request.Command)} ({_matcher.DescribeKey(request.Key)}) on {Name}";
@@ -170,7 +189,7 @@ public sealed partial class FrameConnection
         }
 
         PendingRequest pending = RentPending();
-        pending.Arm(key, command, timeout, remaining, cancellationToken);
+        pending.Arm(key, command, timeout, remaining, lateAnswer, cancellationToken);
         long token = pending.Token;
         bool closed;
         bool duplicate;
@@ -180,6 +199,11 @@ public sealed partial class FrameConnection
             // that would never be failed by it, so it is failed here instead.
             closed = Volatile.Read(ref _closed) != 0;
             duplicate = !closed && !_pending.TryAdd(key, pending);
+            if (!closed && !duplicate && _lateAnswerCount != 0)
+            {
+                // The key is in use again: an answer for it is this request's, never an earlier one's late answer.
+                RemoveLateAnswerWatchLocked(key);
+            }
         }
 
         if (duplicate)
@@ -289,10 +313,6 @@ public sealed partial class FrameConnection
             // a device that queued the request behind others may answer later than one more period, and seqs are
             // plentiful (256, at most MaxInFlight in use), so the longer retirement costs nothing.
             _matcher.Release(key, abandoned, timeout * RetirementTimeoutPeriods);
-            if (abandoned && lateAnswer is not null)
-            {
-                WatchForLateAnswer(key, timeout * RetirementTimeoutPeriods, lateAnswer);
-            }
 
             _pendingPool.Add(pending); // last: from here on another request may reuse it
         }
@@ -300,36 +320,43 @@ public sealed partial class FrameConnection
 
     /// <summary>
     /// Hands the answer that comes for <paramref name="key"/> within <paramref name="retiredFor"/> to
-    /// <paramref name="observer"/>: while the key is retired, no other request can have drawn it. At most
-    /// <see cref="LateAnswerWatches"/> are kept; when all are taken, the oldest gives way.
+    /// <paramref name="observer"/> (under <c>_pendingLock</c>). A key that is drawn again drops its watch
+    /// (<see cref="RemoveLateAnswerWatchLocked"/>), so the watch never outlives the key's retirement. Bounded by
+    /// <see cref="LateAnswerWatches"/>: expired watches go first, then the oldest.
     /// </summary>
-    private void WatchForLateAnswer(int key, TimeSpan retiredFor, ILateAnswerObserver observer)
+    private void WatchForLateAnswerLocked(int key, TimeSpan retiredFor, ILateAnswerObserver observer)
     {
-        long until = _time.GetTimestamp() + (long)(retiredFor.TotalSeconds * _time.TimestampFrequency);
-        lock (_pendingLock)
+        long now = _time.GetTimestamp();
+        if (_lateAnswers.Count >= LateAnswerWatches && !_lateAnswers.ContainsKey(key))
         {
-            int slot = 0;
-            for (int i = 0; i < _lateAnswers.Length; i++)
+            int oldest = -1;
+            long oldestUntil = long.MaxValue;
+            foreach ((int watched, LateAnswerWatch watch) in _lateAnswers)
             {
-                if (_lateAnswers[i].Observer is null || _lateAnswers[i].Key == key)
+                if (watch.Until <= now)
                 {
-                    slot = i;
-                    break;
+                    _lateAnswers.Remove(watched); // allowed while enumerating a Dictionary
                 }
-
-                if (_lateAnswers[i].Until < _lateAnswers[slot].Until)
+                else if (watch.Until < oldestUntil)
                 {
-                    slot = i;
+                    (oldest, oldestUntil) = (watched, watch.Until);
                 }
             }
 
-            if (_lateAnswers[slot].Observer is null)
+            if (_lateAnswers.Count >= LateAnswerWatches)
             {
-                _lateAnswerCount++;
+                _lateAnswers.Remove(oldest);
             }
-
-            _lateAnswers[slot] = new LateAnswerWatch(key, until, observer);
         }
+
+        _lateAnswers[key] = new LateAnswerWatch(now + (long)(retiredFor.TotalSeconds * _time.TimestampFrequency), observer);
+        _lateAnswerCount = _lateAnswers.Count;
+    }
+
+    private void RemoveLateAnswerWatchLocked(int key)
+    {
+        _lateAnswers.Remove(key);
+        _lateAnswerCount = _lateAnswers.Count;
     }
 
     /// <summary>Takes the watch for a late answer to <paramref name="key"/>, if one is still within its retirement.</summary>
@@ -343,24 +370,14 @@ public sealed partial class FrameConnection
         long now = _time.GetTimestamp();
         lock (_pendingLock)
         {
-            for (int i = 0; i < _lateAnswers.Length; i++)
+            if (!_lateAnswers.Remove(key, out LateAnswerWatch watch))
             {
-                LateAnswerWatch watch = _lateAnswers[i];
-                if (watch.Observer is null || (watch.Key != key && watch.Until > now))
-                {
-                    continue;
-                }
-
-                _lateAnswers[i] = default;
-                _lateAnswerCount--;
-                if (watch.Key == key && watch.Until > now)
-                {
-                    return watch.Observer;
-                }
+                return null;
             }
-        }
 
-        return null;
+            _lateAnswerCount = _lateAnswers.Count;
+            return watch.Until > now ? watch.Observer : null;
+        }
     }
 
     /// <summary>Gives back a waiter that was armed but never registered for an answer.</summary>
@@ -500,5 +517,5 @@ public sealed partial class FrameConnection
         }
     }
 
-    private readonly record struct LateAnswerWatch(int Key, long Until, ILateAnswerObserver? Observer);
+    private readonly record struct LateAnswerWatch(long Until, ILateAnswerObserver Observer);
 }

@@ -57,6 +57,9 @@ internal sealed class PendingRequest : IValueTaskSource<Response>
 
     public ValueTask<Response> Task => new(this, _core.Version);
 
+    /// <summary>Told of an answer that comes after the current use failed (set by <see cref="Arm"/>).</summary>
+    public ILateAnswerObserver? LateAnswer { get; private set; }
+
     /// <summary>Notes that the frame of the use named by <paramref name="token"/> is committed to the transport (before it is flushed).</summary>
     public void MarkWritten(long token) => Volatile.Write(ref _writtenToken, token);
 
@@ -84,10 +87,15 @@ internal sealed class PendingRequest : IValueTaskSource<Response>
         return completed.Token;
     }
 
-    /// <summary>Starts a use: <paramref name="timeout"/> is the caller's whole timeout (reported on expiry), <paramref name="remaining"/> what is left of it after waiting for a slot and a key.</summary>
-    public void Arm(int key, byte command, TimeSpan timeout, TimeSpan remaining, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a use: <paramref name="timeout"/> is the caller's whole timeout (reported on expiry), <paramref name="remaining"/>
+    /// what is left of it after waiting for a slot and a key; <paramref name="lateAnswer"/> is told of an answer that
+    /// comes after this use failed once its frame was written.
+    /// </summary>
+    public void Arm(int key, byte command, TimeSpan timeout, TimeSpan remaining, ILateAnswerObserver? lateAnswer, CancellationToken cancellationToken)
     {
         Key = key;
+        LateAnswer = lateAnswer;
         Command = command;
         Timeout = timeout;
         StartTimestamp = _time.GetTimestamp();
@@ -120,7 +128,7 @@ internal sealed class PendingRequest : IValueTaskSource<Response>
             return false;
         }
 
-        _owner.RemovePending(this);
+        _owner.RemoveFailedPending(this, token);
         Volatile.Read(ref _completed)?.Cancel(); // before the requester can resume and recycle this object
         _core.SetException(error);
         return true;
@@ -142,6 +150,7 @@ internal sealed class PendingRequest : IValueTaskSource<Response>
         }
 
         _core.Reset();
+        LateAnswer = null;
         Volatile.Write(ref _state, (Volatile.Read(ref _state) & ~StateMask) | Idle);
     }
 

@@ -300,6 +300,10 @@ public sealed class McpClient
             {
                 // The link ended (the device forgets it then), or the device does not know it: nothing is left to release.
             }
+            catch (Exception ex)
+            {
+                connection.ReportBackgroundFailure($"releasing subscription {subscriptionId}, made by a SUBSCRIBE answered late", ex);
+            }
         }
     }
 }

@@ -181,9 +181,10 @@ public sealed class McpSession : IAsyncDisposable
             {
                 return; // the link ended: the next session subscribes
             }
-            catch (FrameConnectionException ex)
+            catch (Exception ex)
             {
-                // A malformed answer, or a request the link refused: sending it again would fail the same way.
+                // A malformed answer, a request the link refused (FrameConnectionException), or one it cannot carry
+                // (ArgumentException): sending it again would fail the same way.
                 LinkLog.SubscribeFailed(_logger, Link.Name, subscription.Request.ToString(), ex);
                 return;
             }

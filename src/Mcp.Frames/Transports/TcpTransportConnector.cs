@@ -150,8 +150,13 @@ public sealed class TcpTransportConnector : ITransportConnector
             }
             catch (SocketException ex)
             {
+                // A failed connect says more than a socket that could not be created for another address family.
+                if (socket is not null || last is null)
+                {
+                    last = ex;
+                }
+
                 socket?.Dispose();
-                last = ex;
             }
             catch
             {

@@ -89,6 +89,57 @@ public class RequestMatchingTests : ConnectionTestBase
     }
 
     [Test]
+    public async Task A_late_answer_goes_to_the_observer_of_its_request_and_an_observer_that_throws_does_not_end_the_link()
+    {
+        Logs.ExpectError(e => e.EventId.Id == 17 && e.Exception is InvalidOperationException);
+        (FrameConnection gateway, RawPeer device, _) = CreateWithRawDevice(o => o.RequestTimeout = TimeSpan.FromSeconds(1));
+        var observed = new List<(byte Status, byte[] Body)>();
+        var recording = new RecordingObserver(observed);
+
+        Task<Response> a = gateway.SendRequestAsync(Vendor, new BytesPayload("A"u8.ToArray()), null, recording, CancellationToken.None).AsTask();
+        RawFrame frameA = await device.ReadFrameAsync();
+        Task<Response> b = gateway.SendRequestAsync(Vendor, new BytesPayload("B"u8.ToArray()), null, new ThrowingObserver(), CancellationToken.None).AsTask();
+        RawFrame frameB = await device.ReadFrameAsync();
+        Task<Response> c = gateway.SendRequestAsync(Vendor, "C"u8.ToArray()).AsTask(); // no observer
+        RawFrame frameC = await device.ReadFrameAsync();
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.ThrowsAsync<RequestTimeoutException>(() => a.WaitAsync(Bound));
+        Assert.ThrowsAsync<RequestTimeoutException>(() => b.WaitAsync(Bound));
+        Assert.ThrowsAsync<RequestTimeoutException>(() => c.WaitAsync(Bound));
+
+        await device.ReplyAsync(frameC, Ok, 3);
+        await device.ReplyAsync(frameB, Ok, 2);
+        await device.ReplyAsync(frameA, 0x07, 1, 1);
+        await device.ReplyAsync(frameA, Ok, 9); // a second late answer to A: its watch was used up by the first
+
+        // The link still works, and the answers above were all handled before this one.
+        Task<Response> d = gateway.SendRequestAsync(Vendor, "D"u8.ToArray()).AsTask();
+        RawFrame frameD = await device.ReadFrameAsync();
+        await device.ReplyAsync(frameD, Ok, 4);
+        using Response answer = await d.WaitAsync(Bound);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(answer.Body.ToArray(), Is.EqualTo(new byte[] { 4 }));
+            Assert.That(observed, Has.Count.EqualTo(1), "A's observer, once; C had none, and B's threw");
+            Assert.That(observed[0].Status, Is.EqualTo(0x07));
+            Assert.That(observed[0].Body, Is.EqualTo(new byte[] { 1, 1 }));
+            Assert.That(gateway.Statistics.UnmatchedResponses, Is.EqualTo(4), "late answers are dropped and counted, observed or not");
+            Assert.That(gateway.IsOpen, Is.True);
+        });
+    }
+
+    private sealed class RecordingObserver(List<(byte Status, byte[] Body)> seen) : ILateAnswerObserver
+    {
+        public void OnLateAnswer(FrameConnection connection, byte status, ReadOnlySpan<byte> body) => seen.Add((status, body.ToArray()));
+    }
+
+    private sealed class ThrowingObserver : ILateAnswerObserver
+    {
+        public void OnLateAnswer(FrameConnection connection, byte status, ReadOnlySpan<byte> body) => throw new InvalidOperationException("observer bug");
+    }
+
+    [Test]
     public async Task A_response_with_the_right_seq_but_another_command_is_dropped_and_counted_in_statistics_and_metric()
     {
         using var meters = new TestMeterFactory();
