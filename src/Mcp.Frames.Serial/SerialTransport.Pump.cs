@@ -250,7 +250,9 @@ public sealed partial class SerialTransport
                 }
                 catch (Exception ex)
                 {
+                    // Observed at once: a read issued while the close begins is awaited by nobody.
                     _reads[slot] = Task.FromException<int>(ex);
+                    Observe(_reads[slot]);
                 }
             }
         }
