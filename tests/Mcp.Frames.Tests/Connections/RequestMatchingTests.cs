@@ -224,8 +224,10 @@ public class RequestMatchingTests : ConnectionTestBase
         var random = new Random(4242);
         var randomLock = new Lock();
         int busy = 0;
+        long[] received = new long[Callers * PerCaller]; // when the device got each request: after its seq was drawn
         pair.Device.MapRequestHandler(Vendor, async (request, ct) =>
         {
+            Volatile.Write(ref received[BinaryPrimitives.ReadInt32LittleEndian(request.Body.Span)], Clock.GetTimestamp());
             int action;
             lock (randomLock)
             {
@@ -258,10 +260,10 @@ public class RequestMatchingTests : ConnectionTestBase
         // An answer that a descheduled thread holds back while the others move the clock on by three timeouts or more
         // can arrive after its seq's retirement (PROTOCOL.md §2.1) and match a newer request with the same seq: no
         // matcher can tell the two apart. Such an answer is told from a matching bug by when its request began: with a
-        // correct matcher the request it completed ended at least three timeouts after it (one timeout to be
-        // abandoned, two of retirement). Anything else that completes a request with another's answer is a bug.
+        // correct matcher the request it completed drew the seq, so reached the device, at least three timeouts after
+        // it (one timeout to be abandoned, two of retirement). Anything else that completes a request with another's
+        // answer is a bug.
         long[] started = new long[Callers * PerCaller];
-        long[] ended = new long[Callers * PerCaller];
         var wrongAnswers = new System.Collections.Concurrent.ConcurrentQueue<(int Request, int AnswerOf)>();
         int answered = 0, timedOut = 0, early = 0;
         Task[] callers = Enumerable.Range(0, Callers).Select(c => Task.Run(async () =>
@@ -276,7 +278,6 @@ public class RequestMatchingTests : ConnectionTestBase
                 try
                 {
                     using Response response = await pair.Gateway.SendRequestAsync(Vendor, body);
-                    ended[id] = Clock.GetTimestamp();
                     if (response.Body.Span.SequenceEqual(body))
                     {
                         Interlocked.Increment(ref answered);
@@ -299,7 +300,17 @@ public class RequestMatchingTests : ConnectionTestBase
 
         await Task.WhenAll(callers).WaitAsync(TimeSpan.FromSeconds(60));
 
-        int beyondRetirement = wrongAnswers.Count(w => Clock.GetElapsedTime(started[w.AnswerOf], ended[w.Request]) >= timeout * 3);
+        // A request completed by another's answer was written, so the device gets it, perhaps only after that answer.
+        using var bound = new CancellationTokenSource(Bound);
+        foreach ((int request, _) in wrongAnswers)
+        {
+            while (Volatile.Read(ref received[request]) == 0)
+            {
+                await Task.Delay(1, bound.Token);
+            }
+        }
+
+        int beyondRetirement = wrongAnswers.Count(w => Clock.GetElapsedTime(started[w.AnswerOf], received[w.Request]) >= timeout * 3);
         int wrong = wrongAnswers.Count - beyondRetirement;
         TestContext.Out.WriteLine($"answered {answered}, timed out {timedOut}, late answers dropped {pair.Gateway.Statistics.UnmatchedResponses}, answers held back beyond their seq's retirement {beyondRetirement}");
         Assert.Multiple(() =>
