@@ -53,7 +53,7 @@ internal sealed class GatewaySettingsValidator(IConfiguration configuration) : I
         Range(options.RequestTimeoutMs, 1, 600_000, $"{root}:RequestTimeoutMs", errors);
         Range(options.DegradedAfterSilenceMs, 1, 3_600_000, $"{root}:DegradedAfterSilenceMs", errors);
         Range(options.HealthIntervalMs, 1, 600_000, $"{root}:HealthIntervalMs", errors);
-        Range(options.MaxBackoffMs, 1, 3_600_000, $"{root}:MaxBackoffMs", errors);
+        Range(options.MaxBackoffMs, 100, 3_600_000, $"{root}:MaxBackoffMs", errors); // the backoff starts at 100 ms
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

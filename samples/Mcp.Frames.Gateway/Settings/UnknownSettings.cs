@@ -1,11 +1,14 @@
+using System.ComponentModel;
 using System.Globalization;
 using System.Reflection;
 
 namespace Mcp.Frames.Gateway.Settings;
 
 /// <summary>
-/// Finds configuration keys that no setting takes (a typo such as <c>Gateway:Links:0:Tcp:Hots</c>), by walking the
-/// configuration section beside the settings types. Each is reported with its full configuration path.
+/// Finds configuration keys that no setting takes (a typo such as <c>Gateway:Links:0:Tcp:Hots</c>), and values that
+/// do not convert to their setting's type, by walking the configuration section beside the settings types. Each is
+/// reported with its full configuration path. The values matter inside lists: there the binder drops an entry with a
+/// value it cannot convert without a word, so a link with <c>Port=abc</c> would simply not exist.
 /// </summary>
 internal static class UnknownSettings
 {
@@ -40,14 +43,52 @@ internal static class UnknownSettings
 
     private static void Find(IConfigurationSection child, Type type, string path, List<string> errors, bool isEntry)
     {
+        bool hasChildren = child.GetChildren().Any();
         if (IsSection(type))
         {
+            if (!hasChildren && !string.IsNullOrEmpty(child.Value))
+            {
+                errors.Add($"{path}: {(isEntry ? "an entry" : "this setting")} is a section of settings, not the value '{child.Value}'.");
+                return;
+            }
+
             Find(child, type, path, errors);
         }
-        else if (child.GetChildren().Any())
+        else if (hasChildren)
         {
             errors.Add($"{path}: {(isEntry ? "an entry" : "this setting")} takes a single value, not a section.");
         }
+        else if (child.Value is { } value && type != typeof(string) && !Converts(value, type))
+        {
+            errors.Add($"{path}: '{value}' is not {Describe(type)}.");
+        }
+    }
+
+    /// <summary>Whether the binder can convert <paramref name="value"/> to <paramref name="type"/> (it uses the same converters).</summary>
+    private static bool Converts(string value, Type type)
+    {
+        Type target = Nullable.GetUnderlyingType(type) ?? type;
+        try
+        {
+            _ = TypeDescriptor.GetConverter(target).ConvertFromInvariantString(value);
+            return true;
+        }
+        catch (Exception)
+        {
+            return false; // converters throw various types (FormatException, ArgumentException, an inner IndexOutOfRange for '')
+        }
+    }
+
+    private static string Describe(Type type)
+    {
+        Type target = Nullable.GetUnderlyingType(type) ?? type;
+        return target switch
+        {
+            _ when target == typeof(int) => $"a whole number from {int.MinValue} to {int.MaxValue}",
+            _ when target == typeof(bool) => "true or false",
+            _ when target.IsEnum => $"one of {string.Join(", ", Enum.GetNames(target))}",
+            _ => $"a valid {target.Name}",
+        };
     }
 
     private static bool IsSection(Type type) =>

@@ -110,6 +110,51 @@ public sealed class BadSettingsTests
     }
 
     [Test]
+    public async Task A_value_of_the_wrong_type_inside_a_list_entry_stops_the_gateway_instead_of_dropping_the_entry()
+    {
+        // The configuration binder drops a list entry with a value it cannot convert: without this check the only link
+        // would vanish and the gateway would start its embedded demo device instead.
+        string root = TempRoot(out Action cleanup);
+        try
+        {
+            AssertRefused(
+                await RunGatewayAsync(
+                    root,
+                    "--Gateway:Links:0:Tcp:Host=127.0.0.1",
+                    "--Gateway:Links:0:Tcp:Port=abc",
+                    "--Gateway:Links:1:Tcp:Host=127.0.0.1",
+                    "--Gateway:Links:1:Tcp:Port=5020",
+                    "--Gateway:Links:1:Tcp:Tls=maybe",
+                    "--Gateway:Watches:0:Slot=x",
+                    "--Gateway:MaxBackoffMs=99"),
+                "Gateway:Links:0:Tcp:Port: 'abc' is not a whole number",
+                "Gateway:Links:1:Tcp:Tls: 'maybe' is not true or false.",
+                "Gateway:Watches:0:Slot: 'x' is not a whole number",
+                "Gateway:MaxBackoffMs: must be between 100 and 3600000; 99 was given.");
+        }
+        finally
+        {
+            cleanup();
+        }
+    }
+
+    [Test]
+    public async Task A_list_entry_written_as_a_plain_value_stops_the_gateway_naming_it()
+    {
+        string root = TempRoot(out Action cleanup, """
+            { "Gateway": { "Links": [ "127.0.0.1:5020" ] } }
+            """);
+        try
+        {
+            AssertRefused(await RunGatewayAsync(root), "Gateway:Links:0: an entry is a section of settings, not the value '127.0.0.1:5020'.");
+        }
+        finally
+        {
+            cleanup();
+        }
+    }
+
+    [Test]
     public async Task A_serial_backend_that_is_unknown_or_cannot_run_the_link_stops_the_gateway_naming_it()
     {
         string root = TempRoot(out Action cleanup);
