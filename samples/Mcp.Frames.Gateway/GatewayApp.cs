@@ -14,6 +14,9 @@ internal static class GatewayApp
     /// <summary>The exit code for settings that stop the gateway at start.</summary>
     public const int InvalidSettingsExitCode = 2;
 
+    /// <summary>The exit code when the HTTP endpoint cannot be opened (for example the port is in use): a restart may help.</summary>
+    public const int CannotListenExitCode = 1;
+
     /// <summary>Builds the application from the command line and the configuration files.</summary>
     /// <param name="args">The command line (<c>--urls</c>, <c>--Gateway:Links:0:Tcp:Port=5020</c>…).</param>
     /// <param name="configure">Lets tests change services (logging, clock) before the application is built.</param>
@@ -65,9 +68,20 @@ internal static class GatewayApp
         try
         {
             await using WebApplication app = Build(args);
+            CheckUrls(app.Configuration);
             CheckSettings(app);
             await app.RunAsync();
             return 0;
+        }
+        catch (IOException ex) when (ex.Message.StartsWith("Failed to bind to address", StringComparison.Ordinal))
+        {
+            // Kestrel: the port is in use, or the address is not one of this machine's.
+            Console.Error.WriteLine($"gateway: cannot listen: {Describe(ex)}");
+            return CannotListenExitCode;
+        }
+        catch (InvalidOperationException ex) when (ex.Message.StartsWith("Unable to configure HTTPS endpoint", StringComparison.Ordinal))
+        {
+            return Refuse($"invalid settings: urls: {ex.Message}");
         }
         catch (OptionsValidationException ex)
         {
@@ -81,6 +95,36 @@ internal static class GatewayApp
         {
             // A configuration file that is not valid JSON (appsettings.json), or a desired-configuration file.
             return Refuse(Describe(ex));
+        }
+    }
+
+    /// <summary>
+    /// Checks <c>urls</c> before the web host sees it: Kestrel reads an address it cannot parse leniently (a port that is
+    /// not a number binds port 80 on every interface).
+    /// </summary>
+    /// <exception cref="OptionsValidationException">An address is not an http or https URL with a valid port.</exception>
+    private static void CheckUrls(IConfiguration configuration)
+    {
+        string? urls = configuration["urls"];
+        if (string.IsNullOrWhiteSpace(urls))
+        {
+            return;
+        }
+
+        var failures = new List<string>();
+        foreach (string url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            // Kestrel's wildcard hosts ("http://*:5080", "http://+:5080") are not URI hosts; check the rest.
+            string checkable = url.Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal);
+            if (!Uri.TryCreate(checkable, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("http" or "https") || uri.PathAndQuery != "/")
+            {
+                failures.Add($"urls: '{url}' is not an http:// or https:// address with a host, an optional port from 0 to 65535 and no path (for example http://127.0.0.1:5080).");
+            }
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException("urls", typeof(string), failures);
         }
     }
 

@@ -138,6 +138,46 @@ public sealed class BadSettingsTests
         }
     }
 
+    [TestCase("http://127.0.0.1:abc")]
+    [TestCase("http://127.0.0.1:99999")]
+    [TestCase("notaurl")]
+    [TestCase("ftp://127.0.0.1:5080")]
+    public async Task An_http_address_that_is_not_one_stops_the_gateway_before_anything_listens(string url)
+    {
+        string root = TempRoot(out Action cleanup);
+        try
+        {
+            AssertRefused(await RunGatewayAsync(root, "--urls", url), $"urls: '{url}' is not an http:// or https:// address");
+        }
+        finally
+        {
+            cleanup();
+        }
+    }
+
+    [Test]
+    public async Task An_http_port_in_use_stops_the_gateway_with_one_line_and_exit_code_1()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        string root = TempRoot(out Action cleanup);
+        try
+        {
+            (int exitCode, string stdErr, _) = await RunGatewayAsync(root, "--urls", $"http://127.0.0.1:{port}");
+            Assert.Multiple(() =>
+            {
+                Assert.That(exitCode, Is.EqualTo(1));
+                Assert.That(stdErr, Does.StartWith($"gateway: cannot listen: Failed to bind to address http://127.0.0.1:{port}"));
+                Assert.That(stdErr, Does.Not.Contain("   at "), "no stack trace");
+            });
+        }
+        finally
+        {
+            cleanup();
+        }
+    }
+
     [Test]
     public async Task A_list_entry_written_as_a_plain_value_stops_the_gateway_naming_it()
     {
