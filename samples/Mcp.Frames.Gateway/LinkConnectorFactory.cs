@@ -32,8 +32,7 @@ internal static class LinkConnectorFactory
         var options = new SslClientAuthenticationOptions { TargetHost = tcp.TlsServerName ?? tcp.Host };
         if (!string.IsNullOrEmpty(tcp.CaCertificate))
         {
-            var trusted = new X509Certificate2Collection();
-            trusted.ImportFromPemFile(tcp.CaCertificate);
+            X509Certificate2Collection trusted = LoadTrustedRoots(tcp.CaCertificate);
             options.CertificateChainPolicy = new X509ChainPolicy
             {
                 TrustMode = X509ChainTrustMode.CustomRootTrust,
@@ -44,11 +43,31 @@ internal static class LinkConnectorFactory
 
         if (!string.IsNullOrEmpty(tcp.ClientCertificate))
         {
-            options.ClientCertificates = [X509CertificateLoader.LoadPkcs12FromFile(tcp.ClientCertificate, tcp.ClientCertificatePassword)];
+            options.ClientCertificates = [LoadClientCertificate(tcp.ClientCertificate, tcp.ClientCertificatePassword)];
         }
 
         return options;
     }
+
+    /// <summary>The certificates of a PEM file to trust as roots.</summary>
+    /// <exception cref="InvalidDataException">The file holds no PEM certificate.</exception>
+    /// <exception cref="System.Security.Cryptography.CryptographicException">A certificate in it is malformed.</exception>
+    internal static X509Certificate2Collection LoadTrustedRoots(string file)
+    {
+        var trusted = new X509Certificate2Collection();
+        trusted.ImportFromPemFile(file);
+        if (trusted.Count == 0)
+        {
+            throw new InvalidDataException("the file holds no PEM certificate (-----BEGIN CERTIFICATE-----).");
+        }
+
+        return trusted;
+    }
+
+    /// <summary>A PKCS#12 (.pfx) client certificate with its private key.</summary>
+    /// <exception cref="System.Security.Cryptography.CryptographicException">Not PKCS#12, or the password is wrong.</exception>
+    internal static X509Certificate2 LoadClientCertificate(string file, string? password) =>
+        X509CertificateLoader.LoadPkcs12FromFile(file, password);
 
     private sealed class NamedConnector(ITransportConnector inner, string name) : ITransportConnector
     {

@@ -30,9 +30,9 @@ internal sealed class GatewaySettingsValidator(IConfiguration configuration) : I
 
         if (!string.IsNullOrEmpty(options.DesiredConfiguration))
         {
-            if (!File.Exists(options.DesiredConfiguration))
+            if (MissingFile(options.DesiredConfiguration) is { } missing)
             {
-                errors.Add($"{root}:DesiredConfiguration: the file '{options.DesiredConfiguration}' does not exist.");
+                errors.Add($"{root}:DesiredConfiguration: {missing}");
             }
             else
             {
@@ -75,9 +75,25 @@ internal sealed class GatewaySettingsValidator(IConfiguration configuration) : I
             Range(tcp.Port, 1, 65535, $"{path}:Tcp:Port", errors);
             foreach ((string? file, string key) in new[] { (tcp.CaCertificate, "CaCertificate"), (tcp.ClientCertificate, "ClientCertificate") })
             {
-                if (!string.IsNullOrEmpty(file) && !File.Exists(file))
+                if (string.IsNullOrEmpty(file))
                 {
-                    errors.Add($"{path}:Tcp:{key}: the file '{file}' does not exist.");
+                    continue;
+                }
+
+                if (MissingFile(file) is { } missing)
+                {
+                    errors.Add($"{path}:Tcp:{key}: {missing}");
+                    continue;
+                }
+
+                // Loaded now, so that a file that is not a certificate stops the gateway here, not every connect later.
+                try
+                {
+                    _ = key == "CaCertificate" ? (object)LinkConnectorFactory.LoadTrustedRoots(file) : LinkConnectorFactory.LoadClientCertificate(file, tcp.ClientCertificatePassword);
+                }
+                catch (Exception ex) when (ex is InvalidDataException or System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
+                {
+                    errors.Add($"{path}:Tcp:{key}: cannot load '{file}': {ex.Message}");
                 }
             }
 
@@ -120,6 +136,12 @@ internal sealed class GatewaySettingsValidator(IConfiguration configuration) : I
             }
         }
     }
+
+    /// <summary>Why <paramref name="file"/> is not a file that can be read, or <see langword="null"/> if it is one.</summary>
+    private static string? MissingFile(string file) =>
+        Directory.Exists(file) ? $"'{file}' is a directory, not a file." :
+        !File.Exists(file) ? $"the file '{file}' does not exist." :
+        null;
 
     private static void Range(int value, int min, int max, string path, List<string> errors)
     {

@@ -46,7 +46,7 @@ public sealed class DesiredConfiguration
         string json;
         try
         {
-            json = File.ReadAllText(path);
+            json = ReadBounded(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -54,6 +54,30 @@ public sealed class DesiredConfiguration
         }
 
         return Parse(json, path);
+    }
+
+    /// <summary>The largest file read (1 MiB): far more than any fleet's configuration, and a bound on a wrong path such as /dev/zero.</summary>
+    public const int MaxFileBytes = 1024 * 1024;
+
+    private static string ReadBounded(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+        byte[] buffer = new byte[MaxFileBytes + 1];
+        int length = 0;
+        int read;
+        while (length < buffer.Length && (read = stream.Read(buffer, length, buffer.Length - length)) > 0)
+        {
+            length += read;
+        }
+
+        if (length > MaxFileBytes)
+        {
+            throw new IOException($"it is larger than {MaxFileBytes / 1024} KiB; is it the right file?");
+        }
+
+        // As File.ReadAllText: UTF-8 unless a byte-order mark says otherwise.
+        using var reader = new StreamReader(new MemoryStream(buffer, 0, length), System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
     }
 
     /// <summary>Parses JSON text.</summary>

@@ -179,6 +179,35 @@ public sealed class BadSettingsTests
     }
 
     [Test]
+    public async Task Certificate_files_that_are_not_certificates_and_a_directory_for_a_file_stop_the_gateway_naming_each()
+    {
+        string root = TempRoot(out Action cleanup);
+        try
+        {
+            string notPem = Path.Combine(root, "ca.pem");
+            string notPfx = Path.Combine(root, "client.pfx");
+            await File.WriteAllTextAsync(notPem, "not a certificate\n");
+            await File.WriteAllBytesAsync(notPfx, [1, 2, 3, 4]);
+            AssertRefused(
+                await RunGatewayAsync(
+                    root,
+                    "--Gateway:Links:0:Tcp:Host=127.0.0.1",
+                    "--Gateway:Links:0:Tcp:Port=5020",
+                    "--Gateway:Links:0:Tcp:Tls=true",
+                    $"--Gateway:Links:0:Tcp:CaCertificate={notPem}",
+                    $"--Gateway:Links:0:Tcp:ClientCertificate={notPfx}",
+                    $"--Gateway:DesiredConfiguration={root}"),
+                $"Gateway:Links:0:Tcp:CaCertificate: cannot load '{notPem}': the file holds no PEM certificate",
+                $"Gateway:Links:0:Tcp:ClientCertificate: cannot load '{notPfx}': ",
+                $"Gateway:DesiredConfiguration: '{root}' is a directory, not a file.");
+        }
+        finally
+        {
+            cleanup();
+        }
+    }
+
+    [Test]
     public async Task A_list_entry_written_as_a_plain_value_stops_the_gateway_naming_it()
     {
         string root = TempRoot(out Action cleanup, """

@@ -34,4 +34,26 @@ public class DesiredConfigurationTests
         var ex = Assert.Throws<InvalidDataException>(() => DesiredConfiguration.Parse(json, "desired.json"));
         Assert.That(ex!.Message, Does.StartWith("desired.json: ").And.Contain(expected));
     }
+
+    [Test]
+    public void A_file_larger_than_the_bound_or_an_endless_device_is_refused_without_reading_it_all()
+    {
+        string big = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(big, "{ \"d\": {} }" + new string(' ', DesiredConfiguration.MaxFileBytes));
+            var tooBig = Assert.Throws<InvalidDataException>(() => DesiredConfiguration.Load(big));
+            Assert.That(tooBig!.Message, Does.Contain(big).And.Contain("larger than 1024 KiB"));
+
+            File.WriteAllText(big, "\uFEFF{ \"d\": { \"1\": { \"0\": 5 } } }" + new string(' ', 1000));
+            Assert.That(DesiredConfiguration.Load(big).TryGet("d", out var slots) && slots[1][0] == 5, Is.True, "a file under the bound, with a byte-order mark, still loads");
+        }
+        finally
+        {
+            File.Delete(big);
+        }
+
+        var endless = Assert.Throws<InvalidDataException>(() => DesiredConfiguration.Load("/dev/zero"));
+        Assert.That(endless!.Message, Does.Contain("/dev/zero").And.Contain("larger than"));
+    }
 }
