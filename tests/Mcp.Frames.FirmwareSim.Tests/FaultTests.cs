@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using Mcp.Frames.Connections;
 using Mcp.Frames.FirmwareSim.Definition;
 using Mcp.Frames.FirmwareSim.Faults;
@@ -347,5 +348,65 @@ public sealed class FaultTests
     private sealed class SimRequestRecordAwaiter(SimHost host, long count)
     {
         public Task<Device.SimRequestRecord> Task { get; } = host.Requests.WaitForAsync(r => r.Sequence >= count).Within();
+    }
+
+    [Test]
+    public async Task A_pump_that_is_never_idle_still_flushes_so_back_pressure_bounds_what_it_holds()
+    {
+        // Every frame is queued at once and the sink is slow, so the emit queue never runs dry: the pump must flush by
+        // size. (It flushed only when idle: a client that pipelined requests without reading made the device hold
+        // gigabytes of unflushed answers.)
+        byte[][] frames = FaultHarness.Frames(50_000, seed: 3); // about 1.2 MB
+        var source = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
+        foreach (byte[] frame in frames)
+        {
+            source.Writer.Write(frame);
+        }
+
+        await source.Writer.FlushAsync().Within();
+        await source.Writer.CompleteAsync();
+
+        var sinkPipe = new Pipe();
+        var sink = new SlowRecordingWriter(sinkPipe.Writer);
+        // A fault so rare it never fires: the pump then queues frame by frame (with no faults at all it passes whole reads).
+        var controller = new FaultController(new FaultSettings { Outbound = new LinkFaults { DropFrame = 1e-12 } }, TimeProvider.System);
+        var pump = new FaultPump(source.Reader, sink, controller, static s => s.Outbound, new FaultRandom(1, 1), TimeProvider.System, 1024, null, static () => { });
+        Task<byte[]> received = FaultHarness.ReadToEndAsync(sinkPipe.Reader);
+        await pump.RunAsync(CancellationToken.None).Within();
+        await sinkPipe.Writer.CompleteAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await received, Is.EqualTo(frames.SelectMany(f => f).ToArray()), "every byte, in order");
+            Assert.That(controller.Counters.FramesDropped, Is.Zero);
+            Assert.That(sink.MostUnflushed, Is.LessThanOrEqualTo((64 * 1024) + 64), "at most the flush threshold and one frame unflushed");
+        });
+    }
+
+    /// <summary>Records the most bytes written but not flushed, and makes each write take a few microseconds.</summary>
+    private sealed class SlowRecordingWriter(PipeWriter inner) : PipeWriter
+    {
+        public long MostUnflushed { get; private set; }
+
+        public override bool CanGetUnflushedBytes => true;
+
+        public override long UnflushedBytes => inner.UnflushedBytes;
+
+        public override void Advance(int bytes)
+        {
+            inner.Advance(bytes);
+            MostUnflushed = Math.Max(MostUnflushed, inner.UnflushedBytes);
+            Thread.SpinWait(200);
+        }
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+
+        public override void CancelPendingFlush() => inner.CancelPendingFlush();
+
+        public override void Complete(Exception? exception = null) => inner.Complete(exception);
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
     }
 }

@@ -7,6 +7,9 @@ namespace Mcp.Frames.FirmwareSim.Faults;
 /// <content>Stage two: writes what stage one queued, at its due time, chunk by chunk, in order.</content>
 internal sealed partial class FaultPump
 {
+    /// <summary>Bytes written before a flush even while more emissions are queued.</summary>
+    private const int FlushThreshold = 64 * 1024;
+
     private async Task EmitLoopAsync(CancellationToken cancellationToken)
     {
         ChannelReader<Emission> reader = _queue.Reader;
@@ -34,6 +37,18 @@ internal sealed partial class FaultPump
                         {
                             _sink.Write(emission.Bytes);
                             unflushed = true;
+
+                            // A steady producer keeps the queue from ever running dry: flush by size too, so that the
+                            // pipe's back pressure applies and unflushed bytes cannot pile up without bound.
+                            if (_sink.CanGetUnflushedBytes && _sink.UnflushedBytes >= FlushThreshold)
+                            {
+                                if (!await FlushAsync(cancellationToken).ConfigureAwait(false))
+                                {
+                                    return;
+                                }
+
+                                unflushed = false;
+                            }
                         }
                         else if (!await WriteChunksAsync(emission, cancellationToken).ConfigureAwait(false))
                         {
