@@ -181,8 +181,12 @@ public sealed class TcpTransportListener : IAsyncDisposable
     /// <inheritdoc />
     public override string ToString() => Name;
 
+    /// <summary>How long the accept loop waits before trying again when the process is out of descriptors.</summary>
+    private static readonly TimeSpan AcceptRetry = TimeSpan.FromMilliseconds(100);
+
     private async Task AcceptLoopAsync()
     {
+        int retries = 0; // accepts refused in a row for want of descriptors or buffers
         while (true)
         {
             Socket client;
@@ -204,12 +208,39 @@ public sealed class TcpTransportListener : IAsyncDisposable
                 ReleaseHandshakeSlot();
                 continue; // the client gave up before we accepted it
             }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            {
+                // Out of file descriptors or buffers (EMFILE, ENFILE, ENOBUFS): the pending connections wait in the
+                // backlog; retry until connections that end give the resources back, rather than stop listening.
+                ReleaseHandshakeSlot();
+                if (retries++ == 0)
+                {
+                    TransportLog.AcceptPaused(_logger, Name, TcpTransport.Reason(ex), (int)AcceptRetry.TotalMilliseconds);
+                }
+
+                try
+                {
+                    await Task.Delay(AcceptRetry, _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
+            }
             catch (Exception ex)
             {
                 var failure = new TransportException($"{Name}: accepting failed: {TcpTransport.Reason(ex)}", ex);
                 TransportLog.AcceptFailed(_logger, Name, failure.Message, failure);
                 _ready.Writer.TryComplete(failure);
                 return;
+            }
+
+            if (retries > 0)
+            {
+                TransportLog.AcceptResumed(_logger, Name, retries);
+                retries = 0;
             }
 
             string name;
