@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Mcp.Frames.Connections;
 using Mcp.Frames.FirmwareSim.Tests.Support;
 using Mcp.Frames.Mcp1.Messages;
 using Mcp.Frames.Serial;
@@ -36,6 +37,77 @@ public sealed partial class HostProcessTests
 
         sim.Signal(SimProcess.SigTerm);
         Assert.That(await sim.WaitForExitAsync(), Is.Zero, sim.StandardError);
+    }
+
+    [Test]
+    public async Task More_connections_than_descriptors_are_refused_beyond_max_links_and_the_host_serves_again_once_they_close()
+    {
+        // 300 descriptors (the host uses about 80 before any link, and one per link), 260 connections: without a cap
+        // on links the host ran out of descriptors, its listener stopped, and the runtime aborted ("Out of memory.").
+        await using SimProcess sim = SimProcess.Start(openFiles: 300, "--tcp", "127.0.0.1:0", "--max-links", "20", "--log-level", "warning");
+        Match match = TcpLine().Match(await sim.ReadLineAsync());
+        Assert.That(match.Success, Is.True);
+        int port = int.Parse(match.Groups[1].Value);
+
+        // More connections than the host has descriptors for: the kernel accepts them into the backlog, the host cannot.
+        var sockets = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            for (int i = 0; i < 260; i++)
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                sockets.Add(socket);
+                await socket.ConnectAsync(System.Net.IPAddress.Loopback, port).Within();
+            }
+
+            await WaitForAsync(() => sim.StandardError.Contains("20 TCP links are served already"), "the host refuses links beyond --max-links");
+        }
+        finally
+        {
+            foreach (System.Net.Sockets.Socket socket in sockets)
+            {
+                socket.Dispose();
+            }
+        }
+
+        // The descriptors come back as those links end (the host still accepts and ends the ones queued in the
+        // backlog): a new client is served. A client retries, as this one does, at most 10 times.
+        string? served = null;
+        var failures = new List<string>();
+        for (int attempt = 0; attempt < 10 && served is null; attempt++)
+        {
+            try
+            {
+                await using SimClient client = SimClient.Start(await new TcpTransportConnector("127.0.0.1", port).ConnectAsync().Within());
+                served = (await client.Mcp.HelloAsync(new RequestOptions { Timeout = TimeSpan.FromSeconds(2) }).Within()).DeviceId;
+            }
+            catch (Exception ex) when (ex is FrameConnectionException or TransportException)
+            {
+                failures.Add(ex.Message);
+            }
+        }
+
+        Assert.That(served, Is.EqualTo("sim-builtin"), string.Join(Environment.NewLine, failures) + Environment.NewLine + sim.StandardError);
+
+        Assert.That(sim.StandardError, Does.Not.Contain("the listener stops").And.Not.Contain("cannot accept for now"));
+        sim.Signal(SimProcess.SigTerm);
+        Assert.That(await sim.WaitForExitAsync(), Is.Zero, sim.StandardError);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            try
+            {
+                await Task.Delay(20, bound.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"timed out waiting until {what}");
+            }
+        }
     }
 
     [Test]

@@ -146,6 +146,7 @@ public static class SimCommandLine
             Baud = Add(new Option<int>("--baud") { HelpName = "N", Description = "The serial port's baud rate (default 115200)", CustomParser = r => FlagParsers.Count(r, 1, 100_000_000) });
             Pty = Add(new Option<bool>("--pty") { Description = "Create a pseudo-terminal and serve it; prints its slave path (Linux)" });
             Link = Add(new Option<string>("--link") { HelpName = "PATH", Description = "With --pty: keep a stable symbolic link to the pty slave at PATH" });
+            MaxLinks = Add(new Option<int>("--max-links") { HelpName = "N", Description = "TCP links served at once (default 64); a connection beyond it is closed at once", DefaultValueFactory = _ => 64, CustomParser = r => FlagParsers.Count(r, 1, 100_000) });
             State = Add(new Option<string>("--state") { HelpName = "DIR", Description = "Keep the configuration (CONFIG_SET) in DIR across restarts; without it, in memory" });
             LogLevel = Add(new Option<LogLevel>("--log-level") { HelpName = "LEVEL", Description = "trace, debug, information, warning, error or none (default information); logs go to standard error", DefaultValueFactory = _ => Microsoft.Extensions.Logging.LogLevel.Information, CustomParser = FlagParsers.LogLevel });
             PrintDevice = Add(new Option<bool>("--print-device") { Description = "Print the device definition in use (the built-in one without --device) and exit" });
@@ -180,6 +181,8 @@ public static class SimCommandLine
 
         public Option<string> State { get; }
 
+        public Option<int> MaxLinks { get; }
+
         public Option<LogLevel> LogLevel { get; }
 
         public Option<bool> PrintDevice { get; }
@@ -202,6 +205,7 @@ public static class SimCommandLine
             {
                 Device = device,
                 StateDirectory = parsed.GetValue(State),
+                MaxTcpLinks = parsed.GetValue(MaxLinks),
                 Faults = faults,
                 LoggerFactory = loggers,
             };

@@ -21,6 +21,9 @@ internal static partial class HostLog
     [LoggerMessage(204, LogLevel.Warning, "{Link} could not be reopened, retrying: {Reason}")]
     public static partial void ReopenFailed(ILogger logger, string link, string reason);
 
+    [LoggerMessage(206, LogLevel.Warning, "{Link} closed at once: {Max} TCP links are served already ({Refused} refused so far; logged at the first and every 1000th)")]
+    public static partial void LinkRefused(ILogger logger, string link, int max, long refused);
+
     [LoggerMessage(205, LogLevel.Error, "A background task of the host failed")]
     public static partial void BackgroundFailed(ILogger logger, Exception error);
 }

@@ -213,6 +213,9 @@ public sealed partial class SimHost : IAsyncDisposable
 
     private static string Format(IPEndPoint endPoint) => endPoint.ToString(); // 127.0.0.1:5020, [::1]:5020
 
+    private int _tcpLinks;
+    private long _tcpLinksRefused;
+
     private DeviceSession Serve(ITransport inner, bool closesOnReboot)
     {
         int link = Interlocked.Increment(ref _linkNumbers);
@@ -301,7 +304,31 @@ public sealed partial class SimHost : IAsyncDisposable
                 return;
             }
 
-            Serve(transport, closesOnReboot: true);
+            if (Interlocked.Increment(ref _tcpLinks) > _options.MaxTcpLinks)
+            {
+                Interlocked.Decrement(ref _tcpLinks);
+                long refused = Interlocked.Increment(ref _tcpLinksRefused);
+                if (refused == 1 || refused % 1000 == 0)
+                {
+                    HostLog.LinkRefused(_logger, transport.Name, _options.MaxTcpLinks, refused);
+                }
+
+                // Closed here, before the next accept: refused connections then hold no descriptors while more arrive
+                // (the rest wait in the kernel's backlog).
+                try
+                {
+                    await transport.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    HostLog.BackgroundFailed(_logger, ex);
+                }
+
+                continue;
+            }
+
+            DeviceSession session = Serve(transport, closesOnReboot: true);
+            _ = session.Completion.ContinueWith(static (_, host) => Interlocked.Decrement(ref ((SimHost)host!)._tcpLinks), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 

@@ -49,6 +49,12 @@ public sealed class SimHostOptions
     /// <summary>EVENTs waiting to be written per link (default 256); beyond it EVENTs are dropped, and subscribers see the eventSeq gap.</summary>
     public int EventQueueCapacity { get; set; } = 256;
 
+    /// <summary>
+    /// TCP links served at once (default 64). A connection beyond it is closed as soon as it is accepted: a client that
+    /// opens connections without end cannot exhaust the host's file descriptors (the runtime does not survive that).
+    /// </summary>
+    public int MaxTcpLinks { get; set; } = 64;
+
     /// <summary>How many received requests <see cref="SimHost.Requests"/> keeps (default 10000).</summary>
     public int RequestLogCapacity { get; set; } = 10_000;
 
@@ -65,6 +71,7 @@ public sealed class SimHostOptions
         Range(InboundRequestQueueCapacity, 1, 1 << 20, nameof(InboundRequestQueueCapacity));
         Range(MaxSubscriptionsPerLink, 1, 255, nameof(MaxSubscriptionsPerLink));
         Range(EventQueueCapacity, 1, 1 << 20, nameof(EventQueueCapacity));
+        Range(MaxTcpLinks, 1, 100_000, nameof(MaxTcpLinks));
         Range(RequestLogCapacity, 1, 10_000_000, nameof(RequestLogCapacity));
         foreach (SimEndpoint endpoint in Endpoints)
         {

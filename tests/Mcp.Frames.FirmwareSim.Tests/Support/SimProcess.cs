@@ -39,16 +39,25 @@ internal sealed class SimProcess : IAsyncDisposable
         }
     }
 
-    public static SimProcess Start(params string[] args)
+    public static SimProcess Start(params string[] args) => Start(openFiles: null, args);
+
+    /// <summary>Starts the host with at most <paramref name="openFiles"/> file descriptors (through util-linux <c>prlimit</c>, which execs it: the process id is the host's).</summary>
+    public static SimProcess Start(int? openFiles, params string[] args)
     {
         string dotnet = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
-        var start = new ProcessStartInfo(dotnet)
+        var start = new ProcessStartInfo(openFiles is null ? dotnet : "prlimit")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (openFiles is { } limit)
+        {
+            start.ArgumentList.Add($"--nofile={limit}:{limit}");
+            start.ArgumentList.Add(dotnet);
+        }
+
         start.ArgumentList.Add(HostDll);
         foreach (string arg in args)
         {
