@@ -17,8 +17,8 @@ internal static partial class ConnectionLog
     [LoggerMessage(4, LogLevel.Debug, "{Link}: dropped a malformed frame {Command} with {Length} payload bytes")]
     public static partial void MalformedFrame(ILogger logger, string link, string command, int length);
 
-    [LoggerMessage(5, LogLevel.Warning, "{Link}: handler queue full ({Capacity}); request {Command} refused")]
-    public static partial void RequestRejected(ILogger logger, string link, string command, int capacity);
+    [LoggerMessage(5, LogLevel.Warning, "{Link}: handler queue full ({Capacity}); request {Command} refused ({HeldBack} more refused since the last such warning; at most one a second)")]
+    public static partial void RequestRejected(ILogger logger, string link, string command, int capacity, long heldBack);
 
     [LoggerMessage(6, LogLevel.Error, "{Link}: the handler of {Command} failed")]
     public static partial void HandlerFailed(ILogger logger, string link, string command, Exception error);
@@ -32,7 +32,7 @@ internal static partial class ConnectionLog
     [LoggerMessage(9, LogLevel.Warning, "{Link}: reply to {Command} of {Length} bytes exceeds the payload limit {Limit}; answered {Status}")]
     public static partial void ReplyTooLarge(ILogger logger, string link, string command, int length, int limit, string status);
 
-    [LoggerMessage(10, LogLevel.Warning, "{Link}: {Dropped} automatic replies dropped (reply queue full)")]
+    [LoggerMessage(10, LogLevel.Warning, "{Link}: {Dropped} automatic replies dropped in all (reply queue full; at most one such warning a second)")]
     public static partial void ControlReplyDropped(ILogger logger, string link, long dropped);
 
     [LoggerMessage(11, LogLevel.Warning, "{Link}: a cancellation callback registered on a handler's token failed during shutdown")]

@@ -6,7 +6,11 @@ namespace Mcp.Frames.Connections;
 /// <content>The device role: received requests go through a bounded queue to handler tasks.</content>
 public sealed partial class FrameConnection
 {
-    private const int ControlReplyCapacity = 32;
+    /// <summary>
+    /// Automatic replies (UNKNOWN_COMMAND, BUSY) waiting for the writer: as many as MCP/1 has seqs, so a peer that
+    /// pipelines up to 256 requests, as the protocol allows, gets an answer to each.
+    /// </summary>
+    private const int ControlReplyCapacity = 256;
     private static readonly RequestHandler EchoHandler = static (request, ct) =>
         request.ReplyAsync(request.Connection.Profile.OkStatus, request.Body, ct);
 
@@ -14,6 +18,8 @@ public sealed partial class FrameConnection
     private long _rejected;
     private long _handled;
     private long _controlDropped;
+    private readonly LogThrottle _rejectedLog;
+    private readonly LogThrottle _controlDroppedLog;
 
     /// <summary>
     /// Sets the handler of a request command, replacing any earlier one (the heartbeat command is answered with an
@@ -51,7 +57,11 @@ public sealed partial class FrameConnection
 
         Interlocked.Increment(ref _rejected);
         _telemetry.InboundRequestsRejected.Add(1, _linkTag);
-        ConnectionLog.RequestRejected(_logger, Name, DescribeCommand(command), _inboundCapacity);
+        if (_rejectedLog.ShouldLog(out long heldBack))
+        {
+            ConnectionLog.RequestRejected(_logger, Name, DescribeCommand(command), _inboundCapacity, heldBack);
+        }
+
         QueueControlReply(command, payload.Slice(0, headerLength), _profile.BusyStatus);
     }
 
@@ -72,7 +82,10 @@ public sealed partial class FrameConnection
         {
             long dropped = Interlocked.Increment(ref _controlDropped);
             _telemetry.ControlRepliesDropped.Add(1, _linkTag);
-            ConnectionLog.ControlReplyDropped(_logger, Name, dropped);
+            if (_controlDroppedLog.ShouldLog(out _))
+            {
+                ConnectionLog.ControlReplyDropped(_logger, Name, dropped);
+            }
         }
     }
 

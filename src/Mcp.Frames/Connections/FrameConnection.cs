@@ -73,6 +73,8 @@ public sealed partial class FrameConnection : IAsyncDisposable
         _profile = profile ?? Mcp1Profile.Instance;
         ValidateProfile(_profile);
         _time = options.TimeProvider;
+        _rejectedLog = new LogThrottle(_time, TimeSpan.FromSeconds(1));
+        _controlDroppedLog = new LogThrottle(_time, TimeSpan.FromSeconds(1));
         _matcher = _profile.CreateMatcher(_time);
         var link = transport as ITransport;
         _ownsTransport = link is not null;

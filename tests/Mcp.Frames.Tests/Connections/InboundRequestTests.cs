@@ -131,6 +131,46 @@ public class InboundRequestTests : ConnectionTestBase
     }
 
     [Test]
+    public async Task A_flood_of_refused_requests_logs_one_warning_a_second_with_the_count_held_back()
+    {
+        (RawPeer gateway, FrameConnection device, _) = CreateWithRawGateway(o =>
+        {
+            o.HandlerConcurrency = 1;
+            o.InboundRequestQueueCapacity = 1;
+        });
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        device.MapRequestHandler(Vendor, async (request, ct) =>
+        {
+            entered.TrySetResult();
+            await release.Task.WaitAsync(ct);
+            await request.ReplyAsync(0, request.Body, ct);
+        });
+        await gateway.SendAsync(Vendor, 0);
+        await entered.Task.WaitAsync(Bound);
+        await gateway.SendAsync(Vendor, 1); // queued: the queue is full from here on
+
+        for (byte seq = 2; seq < 12; seq++)
+        {
+            await gateway.SendAsync(Vendor, seq);
+        }
+
+        await gateway.ReadFramesAsync(10); // ten BUSY answers: every refusal is still answered
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        await gateway.SendAsync(Vendor, 12);
+        await gateway.ReadFrameAsync();
+
+        string[] warnings = [.. Logs.Entries.Where(e => e.EventId.Id == 5).Select(e => e.Message)];
+        Assert.Multiple(() =>
+        {
+            Assert.That(device.Statistics.InboundRequestsRejected, Is.EqualTo(11));
+            Assert.That(warnings, Has.Length.EqualTo(2), "the first refusal, then the first one a second later");
+            Assert.That(warnings[1], Does.Contain("9 more refused since the last such warning"));
+        });
+        release.TrySetResult();
+    }
+
+    [Test]
     public async Task A_handler_failing_with_another_links_ConnectionClosedException_does_not_stop_request_handling()
     {
         Logs.ExpectError(e => e.EventId.Id == 6 && e.Exception is ConnectionClosedException);
