@@ -465,7 +465,7 @@ public sealed partial class FrameConnection
         {
             try
             {
-                remoteMessage = new UTF8Encoding(false, true).GetString(response.Body.Span);
+                remoteMessage = Mcp1.PeerText.Escape(new UTF8Encoding(false, true).GetString(response.Body.Span));
             }
             catch (DecoderFallbackException)
             {
