@@ -172,8 +172,10 @@ public sealed class SerialTransportConnector : ITransportConnector
     private static int ToMilliseconds(TimeSpan timeout) =>
         timeout == Timeout.InfiniteTimeSpan ? SerialPort.InfiniteTimeout : (int)Math.Ceiling(timeout.TotalMilliseconds);
 
-    private static string Reason(Exception error) => error switch
+    private string Reason(Exception error) => error switch
     {
+        // System.IO.Ports on Unix reports a path that does not exist as access denied.
+        UnauthorizedAccessException when OperatingSystem.IsLinux() && !File.Exists(_options.PortName) => $"no such port ({_options.PortName} does not exist).",
         UnauthorizedAccessException => $"access denied ({error.Message}). On Linux the user needs the 'dialout' group (or the port is held by another program).",
         FileNotFoundException or DirectoryNotFoundException => $"no such port ({error.Message}).",
         IOException => $"{error.Message}",

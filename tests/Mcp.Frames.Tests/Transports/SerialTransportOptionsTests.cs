@@ -49,6 +49,18 @@ public class SerialTransportOptionsTests : TransportTest
         Assert.That(error!.ParamName, Is.EqualTo(option));
     }
 
+    [TestCase(SerialBackend.SystemIoPorts, 12345)] // System.IO.Ports reports a missing path as access denied
+    [TestCase(SerialBackend.Auto, 115200)]
+    public void Opening_a_port_that_does_not_exist_says_so(SerialBackend backend, int baud)
+    {
+        string missing = $"/dev/mcp-no-such-port-{Guid.NewGuid():N}";
+        var connector = new SerialTransportConnector(new SerialTransportOptions { PortName = missing, BaudRate = baud, Backend = backend });
+
+        var error = Assert.ThrowsAsync<Mcp.Frames.Transports.TransportException>(async () => await connector.ConnectAsync());
+
+        Assert.That(error!.Message, Does.Contain("no such port").And.Contain(missing).And.Not.Contain("dialout"));
+    }
+
     [Test]
     public void Defaults_are_valid_once_a_port_is_named()
     {
