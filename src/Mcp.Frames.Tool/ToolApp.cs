@@ -42,8 +42,17 @@ internal static class ToolApp
                 await stderr.WriteLineAsync($"mcp: {error.Message}").ConfigureAwait(false);
             }
 
-            string path = string.Join(' ', parsed.CommandResult.Command.Parents.OfType<Command>().Reverse().Skip(1).Select(c => c.Name).Append(parsed.CommandResult.Command.Name));
-            await stderr.WriteLineAsync($"Run 'mcp {(parsed.CommandResult.Command == root ? "" : path + " ")}--help' for usage.").ConfigureAwait(false);
+            // The whole path of the command that failed ("config get"), from the parse, below the root.
+            var names = new List<string>();
+            for (System.CommandLine.Parsing.SymbolResult? result = parsed.CommandResult; result is not null; result = result.Parent)
+            {
+                if (result is System.CommandLine.Parsing.CommandResult { Command: var command } && command != root)
+                {
+                    names.Insert(0, command.Name);
+                }
+            }
+
+            await stderr.WriteLineAsync($"Run 'mcp {(names.Count == 0 ? "" : string.Join(' ', names) + " ")}--help' for usage.").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 

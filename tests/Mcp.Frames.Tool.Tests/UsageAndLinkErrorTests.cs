@@ -16,6 +16,14 @@ public sealed class UsageAndLinkErrorTests
     }
 
     [Test]
+    public async Task A_usage_error_in_a_nested_command_points_to_that_commands_help()
+    {
+        ToolResult result = await McpTool.RunAsync("config", "get", "--tcp", "127.0.0.1:1");
+        Assert.That(result.ExitCode, Is.EqualTo(ExitCodes.Usage), result.ToString());
+        Assert.That(result.Err, Does.Contain("--slot").And.Contain("Run 'mcp config get --help' for usage."));
+    }
+
+    [Test]
     public async Task An_unknown_command_exits_2()
     {
         ToolResult result = await McpTool.RunAsync("frobnicate");
@@ -38,6 +46,7 @@ public sealed class UsageAndLinkErrorTests
     [TestCase(new[] { "read", "--tcp", "127.0.0.1:1", "--slot", "1", "--register", "0", "--ca", "ca.pem" }, "--ca needs --tls")]
     [TestCase(new[] { "write", "--tcp", "127.0.0.1:1", "--slot", "1", "--register", "0", "1", "abc" }, "VALUE 2: 'abc' is not a number")]
     [TestCase(new[] { "config", "set", "--tcp", "127.0.0.1:1", "--slot", "1", "0:5" }, "'0:5': expected REG=VALUE")]
+    [TestCase(new[] { "config", "set", "--tcp", "127.0.0.1:1", "--slot", "1", "0=1", "0x0=2" }, "'0x0=2': register 0 is given twice (also '0=1')")]
     [TestCase(new[] { "subscribe", "--tcp", "127.0.0.1:1", "--slot", "1", "--register", "0", "--events", "2", "--for", "1" }, "--events and --for cannot be used together")]
     [TestCase(new[] { "subscribe", "--tcp", "127.0.0.1:1", "--slot", "1", "--register", "0", "--period", "5" }, "--period: 5 is out of range (10 to 65535)")]
     [TestCase(new[] { "sniff", "--tcp", "127.0.0.1:1", "--subscribe", "4" }, "--subscribe: '4' is not SLOT:REG[:COUNT]")]

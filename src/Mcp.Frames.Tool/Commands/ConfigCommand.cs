@@ -72,6 +72,7 @@ internal static class ConfigCommand
             CustomParser = result =>
             {
                 var parsed = new ConfigEntry[result.Tokens.Count];
+                var seen = new Dictionary<long, string>();
                 for (int i = 0; i < parsed.Length; i++)
                 {
                     string text = result.Tokens[i].Value;
@@ -91,6 +92,12 @@ internal static class ConfigCommand
                     if (!CliNumbers.TryParseInt32(text[(eq + 1)..], out int value, out error))
                     {
                         result.AddError($"'{text}': VALUE {error}.");
+                        continue;
+                    }
+
+                    if (!seen.TryAdd(register, text))
+                    {
+                        result.AddError($"'{text}': register {register} is given twice (also '{seen[register]}').");
                         continue;
                     }
 
