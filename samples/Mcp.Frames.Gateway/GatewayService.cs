@@ -64,7 +64,8 @@ internal sealed partial class GatewayService(
             Health = new DeviceHealthOptions
             {
                 EvaluationInterval = TimeSpan.FromMilliseconds(s.HealthIntervalMs),
-                DegradedAfterSilence = TimeSpan.FromMilliseconds(s.DegradedAfterSilenceMs),
+                // With no heartbeat a device that has nothing to say is silent, not ill: silence then counts for nothing.
+                DegradedAfterSilence = s.HeartbeatIntervalMs > 0 ? TimeSpan.FromMilliseconds(s.DegradedAfterSilenceMs) : TimeSpan.MaxValue,
             },
         });
         foreach (LinkSettings link in links)

@@ -54,6 +54,12 @@ internal sealed class GatewaySettingsValidator(IConfiguration configuration) : I
         Range(options.DegradedAfterSilenceMs, 1, 3_600_000, $"{root}:DegradedAfterSilenceMs", errors);
         Range(options.HealthIntervalMs, 1, 600_000, $"{root}:HealthIntervalMs", errors);
         Range(options.MaxBackoffMs, 100, 3_600_000, $"{root}:MaxBackoffMs", errors); // the backoff starts at 100 ms
+        if (options.HeartbeatIntervalMs > 0 && options.DegradedAfterSilenceMs <= options.HeartbeatIntervalMs)
+        {
+            // A healthy device is heard from once per PING: a shorter limit marks it degraded between two PINGs.
+            errors.Add($"{root}:DegradedAfterSilenceMs: must be longer than HeartbeatIntervalMs ({options.HeartbeatIntervalMs} ms); {options.DegradedAfterSilenceMs} was given.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

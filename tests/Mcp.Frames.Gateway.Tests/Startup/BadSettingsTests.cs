@@ -126,11 +126,13 @@ public sealed class BadSettingsTests
                     "--Gateway:Links:1:Tcp:Port=5020",
                     "--Gateway:Links:1:Tcp:Tls=maybe",
                     "--Gateway:Watches:0:Slot=x",
-                    "--Gateway:MaxBackoffMs=99"),
+                    "--Gateway:MaxBackoffMs=99",
+                    "--Gateway:HeartbeatIntervalMs=3000"),
                 "Gateway:Links:0:Tcp:Port: 'abc' is not a whole number",
                 "Gateway:Links:1:Tcp:Tls: 'maybe' is not true or false.",
                 "Gateway:Watches:0:Slot: 'x' is not a whole number",
-                "Gateway:MaxBackoffMs: must be between 100 and 3600000; 99 was given.");
+                "Gateway:MaxBackoffMs: must be between 100 and 3600000; 99 was given.",
+                "Gateway:DegradedAfterSilenceMs: must be longer than HeartbeatIntervalMs (3000 ms); 2500 was given.");
         }
         finally
         {
