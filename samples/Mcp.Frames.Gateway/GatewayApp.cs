@@ -47,7 +47,7 @@ internal static class GatewayApp
 
         WebApplication app = builder.Build();
         app.MapDeviceEndpoints();
-        app.MapHealthChecks("/health");
+        app.MapHealthChecks("/health", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
@@ -126,6 +126,15 @@ internal static class GatewayApp
         {
             throw new OptionsValidationException("urls", typeof(string), failures);
         }
+    }
+
+    /// <summary>"Healthy", or "Degraded: " and which devices are not, and why (the description of the check).</summary>
+    private static Task WriteHealthAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)
+    {
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        string[] reasons = [.. report.Entries.Values.Where(e => e.Status != Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy).Select(e => e.Description ?? e.Exception?.Message ?? "no reason given")];
+        string text = reasons.Length == 0 ? report.Status.ToString() : $"{report.Status}: {string.Join("; ", reasons)}";
+        return context.Response.WriteAsync(text);
     }
 
     private static int Refuse(string message)
