@@ -14,6 +14,12 @@ internal static partial class LinkLog
     [LoggerMessage(103, LogLevel.Warning, "{Link}: SUBSCRIBE {Request} got no answer (attempt {Attempt}), sending it again: {Message}")]
     public static partial void SubscribeUnanswered(ILogger logger, string link, string request, int attempt, string message);
 
+    [LoggerMessage(105, LogLevel.Warning, "{Link}: cannot connect: {Reason} (retrying with backoff; logged again when the reason changes)")]
+    public static partial void ConnectFailed(ILogger logger, string link, string reason);
+
+    [LoggerMessage(106, LogLevel.Information, "{Link}: connected after {Failures} failed attempts")]
+    public static partial void ConnectedAfterFailures(ILogger logger, string link, int failures);
+
     [LoggerMessage(104, LogLevel.Error, "{Link}: SUBSCRIBE {Request} failed; it is made again on the next connection")]
     public static partial void SubscribeFailed(ILogger logger, string link, string request, Exception error);
 }

@@ -19,6 +19,8 @@ public sealed class ReconnectingLink : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly ILogger _logger;
+    private int _connectFailures; // in a row, on the connect loop only
+    private string? _loggedConnectFailure;
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _lock = new();
     private readonly List<Channel<LinkStateChange>> _watchers = [];
@@ -318,7 +320,14 @@ public sealed class ReconnectingLink : IAsyncDisposable
         catch (Exception ex) when (!stop.IsCancellationRequested)
         {
             Volatile.Write(ref _lastError, ex);
+            NoteConnectFailure(ex.Message);
             return null;
+        }
+
+        if (_connectFailures > 0)
+        {
+            LinkLog.ConnectedAfterFailures(_logger, Name, _connectFailures);
+            (_connectFailures, _loggedConnectFailure) = (0, null);
         }
 
         var connection = new FrameConnection(transport, _options.Profile, _options.Connection);
@@ -344,6 +353,20 @@ public sealed class ReconnectingLink : IAsyncDisposable
         }
 
         return connection;
+    }
+
+    /// <summary>
+    /// A link that cannot connect says so in the log once, and again only when the reason changes: the state changes
+    /// report every attempt, but someone reading the log of a gateway whose device is missing must see why.
+    /// </summary>
+    private void NoteConnectFailure(string reason)
+    {
+        _connectFailures++;
+        if (reason != _loggedConnectFailure)
+        {
+            _loggedConnectFailure = reason;
+            LinkLog.ConnectFailed(_logger, Name, reason);
+        }
     }
 
     /// <summary>Waits out the backoff before the next attempt, reporting the delay.</summary>

@@ -89,6 +89,27 @@ public class ReconnectingLinkBackoffTests : ReconnectingLinkTest
         Assert.That(link.State, Is.EqualTo(LinkState.Faulted));
     }
 
+    [Test]
+    public async Task A_link_that_cannot_connect_logs_the_reason_once_and_that_it_connected_in_the_end()
+    {
+        var connector = CreateConnector(refusals: 5);
+        ReconnectingLink link = CreateLink(connector, new BackoffPolicy { Initial = TimeSpan.Zero, Maximum = TimeSpan.Zero });
+        var log = new LinkStateLog(link);
+        link.Start();
+        await log.NextAsync(LinkState.Connected);
+
+        string[] failed = [.. Logs.Entries.Where(e => e.EventId.Id == 105).Select(e => e.Message)];
+        string[] connected = [.. Logs.Entries.Where(e => e.EventId.Id == 106).Select(e => e.Message)];
+        Assert.Multiple(() =>
+        {
+            Assert.That(connector.Attempts, Is.EqualTo(6));
+            Assert.That(failed, Has.Length.EqualTo(1), "five refusals for the same reason: one warning");
+            Assert.That(failed[0], Does.Contain("cannot connect: devices: connection refused"));
+            Assert.That(connected, Has.Length.EqualTo(1));
+            Assert.That(connected[0], Does.Contain("connected after 5 failed attempts"));
+        });
+    }
+
     private static TimeSpan Ms(double milliseconds) => TimeSpan.FromMilliseconds(milliseconds);
 
     /// <summary>Fails twice, connects, stays up for <paramref name="upFor"/>, loses the link: the wait that follows.</summary>
