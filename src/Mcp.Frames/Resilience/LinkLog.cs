@@ -20,6 +20,9 @@ internal static partial class LinkLog
     [LoggerMessage(106, LogLevel.Information, "{Link}: connected after {Failures} failed attempts")]
     public static partial void ConnectedAfterFailures(ILogger logger, string link, int failures);
 
+    [LoggerMessage(107, LogLevel.Warning, "{Link}: the device refused SUBSCRIBE {Request}; asked again on the next connection: {Message}")]
+    public static partial void SubscribeRefused(ILogger logger, string link, string request, string message);
+
     [LoggerMessage(104, LogLevel.Error, "{Link}: SUBSCRIBE {Request} failed; it is made again on the next connection")]
     public static partial void SubscribeFailed(ILogger logger, string link, string request, Exception error);
 }

@@ -170,7 +170,7 @@ public sealed class McpSession : IAsyncDisposable
         {
             try
             {
-                await subscription.AttachAsync(client, CancellationToken.None).ConfigureAwait(false);
+                await AttachAsync(subscription, client, CancellationToken.None).ConfigureAwait(false);
                 return;
             }
             catch (RequestTimeoutException ex)
@@ -188,6 +188,16 @@ public sealed class McpSession : IAsyncDisposable
                 LinkLog.SubscribeFailed(_logger, Link.Name, subscription.Request.ToString(), ex);
                 return;
             }
+        }
+    }
+
+    /// <summary>Subscribes; a refusal by the device does not fail the session, and is logged (with its status and message).</summary>
+    private async Task AttachAsync(ResilientSubscription subscription, McpClient client, CancellationToken ct)
+    {
+        await subscription.AttachAsync(client, ct).ConfigureAwait(false);
+        if (subscription.LastRefusal is { } refused)
+        {
+            LinkLog.SubscribeRefused(_logger, Link.Name, subscription.Request.ToString(), refused.Message);
         }
     }
 
@@ -223,7 +233,7 @@ public sealed class McpSession : IAsyncDisposable
 
         foreach (ResilientSubscription subscription in subscriptions)
         {
-            await subscription.AttachAsync(client, ct).ConfigureAwait(false);
+            await AttachAsync(subscription, client, ct).ConfigureAwait(false);
         }
 
         // Raised once the subscriptions are in place, so that what its handlers change on the device (a configuration

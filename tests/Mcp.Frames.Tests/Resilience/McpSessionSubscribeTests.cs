@@ -74,6 +74,35 @@ public class McpSessionSubscribeTests : GuardedTest
     }
 
     [Test]
+    public async Task A_subscribe_the_device_refuses_is_logged_with_its_status_and_the_session_stays_up()
+    {
+        var clock = new TestClock();
+        var connector = new DeviceConnector(clock);
+        Defer(connector.DisposeDevicesAsync);
+        McpSession session = Track(TestSessions.Create(connector, clock, Logs));
+        session.Start();
+        McpClient client = await session.GetClientAsync().Within();
+        connector.LastDevice.RefuseSubscribes = true;
+
+        ResilientSubscription subscription = session.Subscribe(new SubscribeRequest(9, 0, 1, 100, SubscribeMode.Periodic));
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!Logs.Entries.Any(e => e.EventId.Id == 107))
+        {
+            await Task.Delay(1, bound.Token);
+        }
+
+        await client.PingAsync().Within(); // the session's connection still works
+        string[] warnings = [.. Logs.Entries.Where(e => e.EventId.Id == 107).Select(e => e.Message)];
+        Assert.Multiple(() =>
+        {
+            Assert.That(warnings, Has.Length.EqualTo(1));
+            Assert.That(subscription.LastRefusal?.Status, Is.EqualTo((byte)McpStatus.NoSuchModule));
+            Assert.That(warnings[0], Does.Contain("refused SUBSCRIBE").And.Contain("NO_SUCH_MODULE").And.Contain("no module in that slot"));
+            Assert.That(session.CurrentClient?.Connection, Is.SameAs(client.Connection));
+        });
+    }
+
+    [Test]
     public async Task A_subscription_disposed_while_the_link_is_down_is_released_when_it_connects_to_the_same_boot()
     {
         var clock = new TestClock();

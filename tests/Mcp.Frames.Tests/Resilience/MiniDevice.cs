@@ -35,6 +35,12 @@ internal sealed class MiniDevice : IAsyncDisposable
         Connection.MapRequestHandler(McpCommand.Subscribe, async (req, ct) =>
         {
             SubscribeRequest.Read(req.Body.Span);
+            if (RefuseSubscribes)
+            {
+                await req.ReplyStatusAsync(McpStatus.NoSuchModule, "no module in that slot", ct);
+                return;
+            }
+
             bool hang;
             lock (_gate)
             {
@@ -140,6 +146,9 @@ internal sealed class MiniDevice : IAsyncDisposable
 
     /// <summary>How many of the next SUBSCRIBEs are left unanswered, and not made, until the link closes (under <see cref="Gate"/>).</summary>
     public int SubscribesToHang { get; set; }
+
+    /// <summary>When set, every SUBSCRIBE is answered NO_SUCH_MODULE.</summary>
+    public bool RefuseSubscribes { get; set; }
 
     /// <summary>When set, each SUBSCRIBE is made at once but answered only once this task completes (a late answer).</summary>
     public Task? SubscribeReplyHeld { get; set; }
