@@ -123,9 +123,9 @@ internal sealed partial class GatewayService(
         foreach (DeviceEntry device in _registry?.Devices ?? [])
         {
             IReadOnlyList<WatchedValue> values = device.Values;
-            if (values.Count == 0 || device.DeviceId is null)
+            if (values.Count == 0 || device.DeviceId is null || device.Health == DeviceHealth.Offline)
             {
-                continue;
+                continue; // an offline device's last values are not live (they stay in /devices with their times)
             }
 
             string text = string.Join(", ", values.Select(v => string.Create(CultureInfo.InvariantCulture, $"{v.Slot}/{v.Register}={v.Value}")));
