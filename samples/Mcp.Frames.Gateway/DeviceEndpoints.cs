@@ -32,7 +32,7 @@ internal static class DeviceEndpoints
             device.Reboots,
             identity?.Modules.Select(m => new ModuleView(m.Slot, m.Type, m.Name, m.Version)).ToList() ?? [],
             new ConfigView(ToWire(sync.State), sync.Version, sync.Versions.ToDictionary(v => v.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), v => v.Value), sync.Error, sync.Conflicts),
-            new StatisticsView(stats.RoundTrip?.TotalMilliseconds, stats.FramesReceived, stats.BytesReceived, stats.FramesSent, stats.BytesSent, stats.ChecksumErrors, stats.Timeouts, stats.LostEvents, stats.Connects),
+            new StatisticsView(stats.RoundTrip?.TotalMilliseconds, stats.FramesReceived, stats.BytesReceived, stats.FramesSent, stats.BytesSent, stats.ChecksumErrors, stats.Timeouts, stats.UnmatchedAnswers, stats.LostEvents, stats.Connects),
             withValues ? device.Values.Select(v => new ValueView(v.Slot, v.Register, v.Value, v.UptimeMs, v.ReceivedAt)).ToList() : null);
     }
 
@@ -60,7 +60,7 @@ internal static class DeviceEndpoints
 
     internal sealed record ConfigView(string State, uint Version, Dictionary<string, uint> Versions, string? Error, int Conflicts);
 
-    internal sealed record StatisticsView(double? RoundTripMs, long FramesReceived, long BytesReceived, long FramesSent, long BytesSent, long ChecksumErrors, long Timeouts, long LostEvents, int Connects);
+    internal sealed record StatisticsView(double? RoundTripMs, long FramesReceived, long BytesReceived, long FramesSent, long BytesSent, long ChecksumErrors, long Timeouts, long UnmatchedAnswers, long LostEvents, int Connects);
 
     internal sealed record ValueView(byte Slot, ushort Register, int Value, uint UptimeMs, DateTimeOffset ReceivedAt);
 }

@@ -268,5 +268,6 @@ public sealed class DeviceEntry
         BytesSent = totals.BytesSent + s.BytesSent,
         ChecksumErrors = totals.ChecksumErrors + s.Receiver.BadChecksum,
         Timeouts = totals.Timeouts + s.RequestsTimedOut,
+        UnmatchedAnswers = totals.UnmatchedAnswers + s.UnmatchedResponses,
     };
 }

@@ -24,6 +24,9 @@ public sealed record DeviceStatistics
     /// <summary>Request attempts that timed out.</summary>
     public long Timeouts { get; init; }
 
+    /// <summary>Answers that matched no request in flight (late, or with a wrong seq or command), dropped.</summary>
+    public long UnmatchedAnswers { get; init; }
+
     /// <summary>Events lost (sequence gaps and reconnect gaps).</summary>
     public long LostEvents { get; init; }
 
