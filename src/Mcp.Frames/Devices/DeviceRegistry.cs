@@ -181,6 +181,12 @@ public sealed partial class DeviceRegistry : IAsyncDisposable
             {
                 values = await client.ReadAsync(watch.Slot, watch.Register, watch.Count, cancellationToken: _stop.Token).ConfigureAwait(false);
             }
+            catch (ProtocolException ex)
+            {
+                // A malformed answer is the device's fault, and would otherwise leave the value missing unexplained.
+                LogWatchReadMalformed(_logger, entry.LinkName, watch.ToString(), ex.Message);
+                continue;
+            }
             catch (Exception ex) when (ex is FrameConnectionException or OperationCanceledException)
             {
                 continue; // the subscription reports values when they come; a refused READ is not the watch's failure
@@ -365,6 +371,9 @@ public sealed partial class DeviceRegistry : IAsyncDisposable
 
     [LoggerMessage(4, LogLevel.Information, "{Link}: device {DeviceId} configuration in sync (version {Version})")]
     private static partial void LogSynced(ILogger logger, string link, string deviceId, uint version);
+
+    [LoggerMessage(6, LogLevel.Warning, "{Link}: the READ of watch {Watch} got a malformed answer: {Error}")]
+    private static partial void LogWatchReadMalformed(ILogger logger, string link, string watch, string error);
 
     [LoggerMessage(5, LogLevel.Error, "{Link}: device {DeviceId} configuration sync failed: {Error}")]
     private static partial void LogSyncFailed(ILogger logger, string link, string deviceId, string error);

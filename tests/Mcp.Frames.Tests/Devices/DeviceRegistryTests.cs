@@ -93,6 +93,30 @@ public class DeviceRegistryTests
         Assert.That(entry.Statistics.FramesReceived, Is.EqualTo(3), "two HELLO answers and the event, over both connections");
     }
 
+    [Test]
+    public async Task A_malformed_answer_to_the_first_read_of_a_watch_is_logged()
+    {
+        var time = new FakeTimeProvider();
+        var connector = new DeviceFactory(time, mini => mini.MalformedReads = true);
+        using var logs = new LogCollector();
+        await using var registry = new DeviceRegistry(new DeviceRegistryOptions { TimeProvider = time, LoggerFactory = logs });
+        registry.AddLink(new DeviceLinkOptions
+        {
+            Connector = connector,
+            Session = new McpSessionOptions { Link = new ReconnectingLinkOptions { Backoff = new BackoffPolicy { Initial = TimeSpan.Zero, Maximum = TimeSpan.Zero } } },
+            Watches = [new WatchSpec(1, 0)],
+        });
+
+        using var bound = new CancellationTokenSource(Bound);
+        while (!logs.Entries.Any(e => e.EventId.Id == 6 && e.Category.EndsWith("DeviceRegistry", StringComparison.Ordinal)))
+        {
+            await Task.Delay(1, bound.Token);
+        }
+
+        LogEntry warning = logs.Entries.First(e => e.EventId.Id == 6 && e.Category.EndsWith("DeviceRegistry", StringComparison.Ordinal));
+        Assert.That(warning.Message, Does.Contain("malformed answer").And.Contain("READ response"));
+    }
+
     private static async Task WaitForSilenceBelow(DeviceEntry entry, TimeSpan limit)
     {
         // The read loop notes the frame on its own task; wait (bounded) until it has.

@@ -85,6 +85,10 @@ internal sealed class MiniDevice : IAsyncDisposable
             _unsubscribed.Release();
             return req.ReplyOkAsync(ct);
         });
+        Connection.MapRequestHandler(McpCommand.Read, (req, ct) =>
+            MalformedReads
+                ? req.ReplyOkAsync(InlinePayload.FromByte(1), ct) // one byte: not a whole i32
+                : req.ReplyStatusAsync(McpStatus.NoSuchModule, null, ct));
         Connection.MapRequestHandler(McpCommand.ConfigGet, (req, ct) =>
         {
             byte slot = req.Body.Span[0];
@@ -146,6 +150,9 @@ internal sealed class MiniDevice : IAsyncDisposable
 
     /// <summary>How many of the next SUBSCRIBEs are left unanswered, and not made, until the link closes (under <see cref="Gate"/>).</summary>
     public int SubscribesToHang { get; set; }
+
+    /// <summary>When set, every READ is answered OK with a body too short for one value; otherwise NO_SUCH_MODULE.</summary>
+    public bool MalformedReads { get; set; }
 
     /// <summary>When set, every SUBSCRIBE is answered NO_SUCH_MODULE.</summary>
     public bool RefuseSubscribes { get; set; }
