@@ -83,9 +83,11 @@ public sealed class TcpTransportConnector : ITransportConnector
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ConnectTimeout);
         Socket? socket = null;
+        bool connected = false;
         try
         {
             socket = await DialAsync(timeout.Token).ConfigureAwait(false);
+            connected = true;
             if (Tls is null)
             {
                 var transport = new TcpTransport(Name, socket, tls: null);
@@ -100,7 +102,9 @@ public sealed class TcpTransportConnector : ITransportConnector
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TransportException($"{Name}: could not connect within {ConnectTimeout.TotalSeconds:0.###} s (connect timeout).");
+            throw new TransportException(connected
+                ? $"{Name}: connected, but the TLS handshake got no answer within {ConnectTimeout.TotalSeconds:0.###} s (connect timeout): is the server speaking TLS?"
+                : $"{Name}: could not connect within {ConnectTimeout.TotalSeconds:0.###} s (connect timeout).");
         }
         finally
         {

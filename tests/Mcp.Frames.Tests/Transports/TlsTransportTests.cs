@@ -36,6 +36,20 @@ public class TlsTransportTests : TransportTest
     }
 
     [Test]
+    public async Task A_server_that_accepts_but_never_answers_the_handshake_is_named_as_such_not_as_a_connect_timeout()
+    {
+        using var plain = new TcpListener(IPAddress.Loopback, 0);
+        plain.Start();
+        Task<Socket> accepted = plain.AcceptSocketAsync();
+        var connector = new TcpTransportConnector("127.0.0.1", ((IPEndPoint)plain.LocalEndpoint).Port, new SslClientAuthenticationOptions { TargetHost = "device" }, TimeSpan.FromMilliseconds(300));
+
+        var error = Assert.ThrowsAsync<TransportException>(async () => await connector.ConnectAsync());
+        using Socket server = await accepted.WaitAsync(Limit);
+
+        Assert.That(error!.Message, Does.Contain("connected, but the TLS handshake got no answer within 0.3 s").And.Contain("is the server speaking TLS?"));
+    }
+
+    [Test]
     public async Task Handshake_succeeds_with_a_pinned_self_signed_certificate_and_frames_flow()
     {
         await using var listener = new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0), ServerOptions(requireClient: false));
