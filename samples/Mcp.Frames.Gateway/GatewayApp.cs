@@ -149,6 +149,12 @@ internal static class GatewayApp
         var parts = new List<string>();
         for (Exception? e = ex; e is not null; e = e.InnerException)
         {
+            // A converter's own failure (an empty value fails with IndexOutOfRange) says nothing to the user.
+            if (e is IndexOutOfRangeException or NullReferenceException)
+            {
+                continue;
+            }
+
             if (!parts.Any(p => p.Contains(e.Message, StringComparison.Ordinal)))
             {
                 parts.Add(e.Message);

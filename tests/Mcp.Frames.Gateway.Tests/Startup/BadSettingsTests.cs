@@ -102,6 +102,9 @@ public sealed class BadSettingsTests
         try
         {
             AssertRefused(await RunGatewayAsync(root, "--Gateway:HeartbeatIntervalMs=often"), "'often'", "Gateway:HeartbeatIntervalMs");
+            (int exitCode, string stdErr, string stdOut) empty = await RunGatewayAsync(root, "--Gateway:HeartbeatIntervalMs=");
+            AssertRefused(empty, "Gateway:HeartbeatIntervalMs");
+            Assert.That(empty.stdErr, Does.Not.Contain("Index was outside the bounds"));
         }
         finally
         {
