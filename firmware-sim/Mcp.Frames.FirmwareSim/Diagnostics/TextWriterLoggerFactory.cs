@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace Mcp.Frames.FirmwareSim;
@@ -6,12 +7,28 @@ namespace Mcp.Frames.FirmwareSim;
 /// A minimal logger factory that writes one line per message to a <see cref="TextWriter"/> (the command line uses
 /// standard error, keeping standard output for the <c>listening …</c> lines).
 /// </summary>
+/// <remarks>
+/// Lines go through a bounded queue to a writer task: a log call never waits for the writer, so a standard error
+/// that nobody reads (a full pipe) cannot stall the links that log. When the queue is full, lines are dropped and
+/// counted, and the count is written before the next line that gets through. <see cref="Dispose"/> writes what is
+/// queued (waiting at most two seconds).
+/// </remarks>
 public sealed class TextWriterLoggerFactory : ILoggerFactory
 {
+    /// <summary>Lines waiting for the writer.</summary>
+    public const int QueueCapacity = 10_000;
+
     private readonly TextWriter _writer;
     private readonly LogLevel _minimum;
     private readonly TimeProvider _time;
-    private readonly Lock _lock = new();
+    private readonly Channel<string> _lines = Channel.CreateBounded<string>(new BoundedChannelOptions(QueueCapacity)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait, // with TryWrite: false when full, so the line is counted as dropped
+    });
+
+    private readonly Task _pump;
+    private long _dropped;
 
     /// <summary>Creates the factory.</summary>
     /// <param name="writer">Where lines go.</param>
@@ -23,7 +40,11 @@ public sealed class TextWriterLoggerFactory : ILoggerFactory
         _writer = writer;
         _minimum = minimum;
         _time = time ?? TimeProvider.System;
+        _pump = Task.Run(PumpAsync);
     }
+
+    /// <summary>Lines dropped so far because the queue was full.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <inheritdoc />
     public ILogger CreateLogger(string categoryName) => new Logger(this, ShortName(categoryName));
@@ -34,6 +55,37 @@ public sealed class TextWriterLoggerFactory : ILoggerFactory
     /// <inheritdoc />
     public void Dispose()
     {
+        _lines.Writer.TryComplete();
+        _pump.Wait(TimeSpan.FromSeconds(2));
+    }
+
+    private async Task PumpAsync()
+    {
+        ChannelReader<string> reader = _lines.Reader;
+        long reported = 0;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (reader.TryRead(out string? line))
+                {
+                    long dropped = Interlocked.Read(ref _dropped);
+                    if (dropped > reported)
+                    {
+                        await _writer.WriteLineAsync($"{_time.GetLocalNow():HH:mm:ss.fff} warn TextWriterLoggerFactory: {dropped - reported} log lines dropped (the log was not read fast enough)").ConfigureAwait(false);
+                        reported = dropped;
+                    }
+
+                    await _writer.WriteLineAsync(line).ConfigureAwait(false);
+                }
+
+                await _writer.FlushAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            // Standard error was closed: nothing more can be written; queued lines are dropped with the queue.
+        }
     }
 
     private static string ShortName(string category)
@@ -61,10 +113,9 @@ public sealed class TextWriterLoggerFactory : ILoggerFactory
             line += $"{Environment.NewLine}    {exception.GetType().Name}: {exception.Message}";
         }
 
-        lock (_lock)
+        if (!_lines.Writer.TryWrite(line))
         {
-            _writer.WriteLine(line);
-            _writer.Flush();
+            Interlocked.Increment(ref _dropped);
         }
     }
 
