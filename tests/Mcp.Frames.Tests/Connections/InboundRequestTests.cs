@@ -103,19 +103,7 @@ public class InboundRequestTests : ConnectionTestBase
     [Test]
     public async Task A_full_handler_queue_answers_BUSY_and_counts_the_rejection()
     {
-        (RawPeer gateway, FrameConnection device, _) = CreateWithRawGateway(o =>
-        {
-            o.HandlerConcurrency = 1;
-            o.InboundRequestQueueCapacity = 1;
-        });
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        device.MapRequestHandler(Vendor, async (request, ct) =>
-        {
-            entered.TrySetResult();
-            await release.Task.WaitAsync(ct);
-            await request.ReplyAsync(0, request.Body, ct);
-        });
+        (RawPeer gateway, FrameConnection device, TaskCompletionSource entered, TaskCompletionSource release) = CreateWithOneHandlerSlot();
 
         await gateway.SendAsync(Vendor, 1);
         await entered.Task.WaitAsync(Bound);
@@ -133,19 +121,7 @@ public class InboundRequestTests : ConnectionTestBase
     [Test]
     public async Task A_flood_of_refused_requests_logs_one_warning_a_second_with_the_count_held_back()
     {
-        (RawPeer gateway, FrameConnection device, _) = CreateWithRawGateway(o =>
-        {
-            o.HandlerConcurrency = 1;
-            o.InboundRequestQueueCapacity = 1;
-        });
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        device.MapRequestHandler(Vendor, async (request, ct) =>
-        {
-            entered.TrySetResult();
-            await release.Task.WaitAsync(ct);
-            await request.ReplyAsync(0, request.Body, ct);
-        });
+        (RawPeer gateway, FrameConnection device, TaskCompletionSource entered, TaskCompletionSource release) = CreateWithOneHandlerSlot();
         await gateway.SendAsync(Vendor, 0);
         await entered.Task.WaitAsync(Bound);
         await gateway.SendAsync(Vendor, 1); // queued: the queue is full from here on
@@ -259,6 +235,25 @@ public class InboundRequestTests : ConnectionTestBase
         }
 
         await first.WaitAsync(Bound);
+    }
+
+    /// <summary>A device with one handler and a queue of one; its handler of <see cref="Vendor"/> waits for <c>release</c>.</summary>
+    private (RawPeer Gateway, FrameConnection Device, TaskCompletionSource Entered, TaskCompletionSource Release) CreateWithOneHandlerSlot()
+    {
+        (RawPeer gateway, FrameConnection device, _) = CreateWithRawGateway(o =>
+        {
+            o.HandlerConcurrency = 1;
+            o.InboundRequestQueueCapacity = 1;
+        });
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        device.MapRequestHandler(Vendor, async (request, ct) =>
+        {
+            entered.TrySetResult();
+            await release.Task.WaitAsync(ct);
+            await request.ReplyAsync(0, request.Body, ct);
+        });
+        return (gateway, device, entered, release);
     }
 
     private (RawPeer Gateway, FrameConnection Device, TestDuplexPipe DeviceEnd) CreateWithRawGateway(Action<FrameConnectionOptions>? device = null)

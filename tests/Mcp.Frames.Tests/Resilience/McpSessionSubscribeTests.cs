@@ -39,12 +39,7 @@ public class McpSessionSubscribeTests : GuardedTest
     [Test]
     public async Task A_subscribe_on_an_open_link_that_gets_no_answer_is_sent_again_on_the_same_connection()
     {
-        var clock = new TestClock();
-        var connector = new DeviceConnector(clock);
-        Defer(connector.DisposeDevicesAsync);
-        McpSession session = Track(TestSessions.Create(connector, clock, Logs));
-        session.Start();
-        McpClient client = await session.GetClientAsync().Within();
+        (TestClock clock, DeviceConnector connector, McpSession session, McpClient client) = await StartSessionAsync();
         MiniDevice device = connector.LastDevice;
         lock (device.Gate)
         {
@@ -76,12 +71,7 @@ public class McpSessionSubscribeTests : GuardedTest
     [Test]
     public async Task A_subscribe_the_device_refuses_is_logged_with_its_status_and_the_session_stays_up()
     {
-        var clock = new TestClock();
-        var connector = new DeviceConnector(clock);
-        Defer(connector.DisposeDevicesAsync);
-        McpSession session = Track(TestSessions.Create(connector, clock, Logs));
-        session.Start();
-        McpClient client = await session.GetClientAsync().Within();
+        (TestClock clock, DeviceConnector connector, McpSession session, McpClient client) = await StartSessionAsync();
         connector.LastDevice.RefuseSubscribes = true;
 
         ResilientSubscription subscription = session.Subscribe(new SubscribeRequest(9, 0, 1, 100, SubscribeMode.Periodic));
@@ -135,6 +125,17 @@ public class McpSessionSubscribeTests : GuardedTest
             Assert.That(second.Unsubscribes, Is.EquivalentTo(new[] { keptId, droppedId }), "both ids of the previous connection released first");
             Assert.That(second.SubscriptionCount, Is.EqualTo(1), "only the kept subscription is made again");
         });
+    }
+
+    /// <summary>A started session on a fake clock, connected to its first <see cref="MiniDevice"/>.</summary>
+    private async Task<(TestClock Clock, DeviceConnector Connector, McpSession Session, McpClient Client)> StartSessionAsync()
+    {
+        var clock = new TestClock();
+        var connector = new DeviceConnector(clock);
+        Defer(connector.DisposeDevicesAsync);
+        McpSession session = Track(TestSessions.Create(connector, clock, Logs));
+        session.Start();
+        return (clock, connector, session, await session.GetClientAsync().Within());
     }
 
     /// <summary>The subscription's id, once the session has taken the device's answer (on its own task).</summary>
