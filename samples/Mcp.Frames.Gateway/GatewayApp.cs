@@ -114,9 +114,7 @@ internal static class GatewayApp
         var failures = new List<string>();
         foreach (string url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            // Kestrel's wildcard hosts ("http://*:5080", "http://+:5080") are not URI hosts; check the rest.
-            string checkable = url.Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal);
-            if (!Uri.TryCreate(checkable, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("http" or "https") || uri.PathAndQuery != "/")
+            if (!IsListenAddress(url))
             {
                 failures.Add($"urls: '{url}' is not an http:// or https:// address with a host, an optional port from 0 to 65535 and no path (for example http://127.0.0.1:5080).");
             }
@@ -135,6 +133,48 @@ internal static class GatewayApp
         string[] reasons = [.. report.Entries.Values.Where(e => e.Status != Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy).Select(e => e.Description ?? e.Exception?.Message ?? "no reason given")];
         string text = reasons.Length == 0 ? report.Status.ToString() : $"{report.Status}: {string.Join("; ", reasons)}";
         return context.Response.WriteAsync(text);
+    }
+
+    /// <summary>
+    /// Whether Kestrel reads <paramref name="url"/> as the address it says: http or https, a host (or a wildcard), an
+    /// optional port of digits, nothing else. Kestrel's own parser takes anything after "//" up to the last ':' as the
+    /// host and falls back to port 80 on every interface for what it cannot read ("http://localhost:", a user name, a
+    /// fragment), so those are refused here. Unix sockets ("http://unix:/run/gw.sock") are accepted as they are.
+    /// </summary>
+    internal static bool IsListenAddress(string url)
+    {
+        if (url.StartsWith("http://unix:", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://unix:", StringComparison.OrdinalIgnoreCase))
+        {
+            return url.Length > url.IndexOf("unix:", StringComparison.OrdinalIgnoreCase) + 5;
+        }
+
+        int schemeEnd = url.IndexOf("://", StringComparison.Ordinal);
+        if (schemeEnd < 0 || url[..schemeEnd] is not ("http" or "https"))
+        {
+            return false;
+        }
+
+        string authority = url[(schemeEnd + 3)..].TrimEnd('/');
+        if (authority.Length == 0 || authority.IndexOfAny(['/', '\\', '@', '#', '?', ' ']) >= 0)
+        {
+            return false; // a path, a user name, a fragment or a query: Kestrel does not take them
+        }
+
+        string host = authority;
+        string? port = null;
+        int close = authority.LastIndexOf(']');
+        int colon = authority.LastIndexOf(':');
+        if (colon > close)
+        {
+            host = authority[..colon];
+            port = authority[(colon + 1)..];
+        }
+
+        bool hostOk = host is "*" or "+"
+            || (host.StartsWith('[') && host.EndsWith(']') && System.Net.IPAddress.TryParse(host[1..^1], out _))
+            || (!host.Contains(':') && Uri.CheckHostName(host) is UriHostNameType.Dns or UriHostNameType.IPv4);
+        bool portOk = port is null || (port.Length is > 0 and <= 5 && port.All(char.IsAsciiDigit) && int.Parse(port, System.Globalization.CultureInfo.InvariantCulture) <= 65535);
+        return hostOk && portOk;
     }
 
     private static int Refuse(string message)

@@ -130,10 +130,32 @@ public sealed class BadSettingsTests
             "Gateway:DegradedAfterSilenceMs: must be longer than HeartbeatIntervalMs (3000 ms); 2500 was given.");
     }
 
+    [TestCase("http://127.0.0.1:5080", true)]
+    [TestCase("http://localhost:5080/", true)]
+    [TestCase("http://[::1]:5080", true)]
+    [TestCase("http://0.0.0.0:5080", true)]
+    [TestCase("https://*:5443", true)]
+    [TestCase("http://+:80", true)]
+    [TestCase("http://gateway.local", true)]
+    [TestCase("http://unix:/run/mcp-gateway.sock", true)]
+    [TestCase("http://127.0.0.1:abc", false)]
+    [TestCase("http://localhost:", false)]
+    [TestCase("http://localhost:5080#x", false)]
+    [TestCase("http://user@localhost:5080", false)]
+    [TestCase("http:\\\\localhost:5080", false)]
+    [TestCase("http://[::1:5080", false)]
+    [TestCase("http://127.0.0.1:5080/path", false)]
+    public void Listen_addresses_are_read_as_Kestrel_reads_them_or_refused(string url, bool accepted) =>
+        Assert.That(GatewayApp.IsListenAddress(url), Is.EqualTo(accepted));
+
     [TestCase("http://127.0.0.1:abc")]
     [TestCase("http://127.0.0.1:99999")]
     [TestCase("notaurl")]
     [TestCase("ftp://127.0.0.1:5080")]
+    [TestCase("http://localhost:")]
+    [TestCase("http://localhost:5080#x")]
+    [TestCase("http://user@localhost:5080")]
+    [TestCase("http://127.0.0.1:5080/path")]
     public async Task An_http_address_that_is_not_one_stops_the_gateway_before_anything_listens(string url)
     {
         using var temp = new TempRoot();
