@@ -324,12 +324,6 @@ public sealed class ReconnectingLink : IAsyncDisposable
             return null;
         }
 
-        if (_connectFailures > 0)
-        {
-            LinkLog.ConnectedAfterFailures(_logger, Name, _connectFailures);
-            (_connectFailures, _loggedConnectFailure) = (0, null);
-        }
-
         var connection = new FrameConnection(transport, _options.Profile, _options.Connection);
         connection.Start();
         if (_options.OnConnected is { } hook)
@@ -341,6 +335,7 @@ public sealed class ReconnectingLink : IAsyncDisposable
             catch (Exception ex) when (!stop.IsCancellationRequested)
             {
                 Volatile.Write(ref _lastError, ex);
+                NoteConnectFailure($"connected, but the session did not open: {ex.Message}");
                 connection.Abort($"session open failed: {ex.Message}");
                 await connection.Completion.ConfigureAwait(false);
                 return null;
@@ -350,6 +345,12 @@ public sealed class ReconnectingLink : IAsyncDisposable
                 await connection.CloseAsync().ConfigureAwait(false);
                 throw;
             }
+        }
+
+        if (_connectFailures > 0)
+        {
+            LinkLog.ConnectedAfterFailures(_logger, Name, _connectFailures);
+            (_connectFailures, _loggedConnectFailure) = (0, null);
         }
 
         return connection;

@@ -125,8 +125,8 @@ public sealed class TcpTransportListener : IAsyncDisposable
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>The connection; the caller owns it and disposes it.</returns>
     /// <exception cref="ObjectDisposedException">The listener was stopped.</exception>
-    /// <exception cref="TransportException">Accepting failed for good (for example, out of file descriptors); the
-    /// listener no longer accepts.</exception>
+    /// <exception cref="TransportException">Accepting failed for good (a socket error other than running out of
+    /// descriptors or buffers, which only pauses accepting until they are free); the listener no longer accepts.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async ValueTask<ITransport> AcceptAsync(CancellationToken cancellationToken = default)
     {
