@@ -30,6 +30,43 @@ public sealed class EmbeddingTests
     }
 
     [Test]
+    public async Task A_link_event_handler_that_throws_neither_stops_the_host_nor_uses_up_its_tcp_links()
+    {
+        var options = new SimHostOptions { Device = SimHosts.Example, MaxTcpLinks = 2 };
+        options.Endpoints.Add(SimEndpoint.Tcp(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0)));
+        await using SimHost host = await SimHost.StartAsync(options).Within();
+        int opened = 0;
+        host.LinkOpened += _ =>
+        {
+            Interlocked.Increment(ref opened);
+            throw new InvalidOperationException("a test rig's handler bug");
+        };
+        host.LinkClosed += _ => throw new InvalidOperationException("another one");
+
+        // Five links one after another through a cap of two: each closed link gives its slot back. A link that comes
+        // before the host has seen the previous one close may be refused: a client then tries again (at most 50 times).
+        int served = 0;
+        for (int attempt = 0; attempt < 50 && served < 5; attempt++)
+        {
+            try
+            {
+                await using SimClient client = SimClient.Start(await new Mcp.Frames.Transports.TcpTransportConnector("127.0.0.1", host.Endpoints[0].TcpEndPoint!.Port).ConnectAsync().Within());
+                if ((await client.Mcp.HelloAsync(new Mcp.Frames.Connections.RequestOptions { Timeout = TimeSpan.FromSeconds(2) }).Within()).DeviceId == "sim-001")
+                {
+                    served++;
+                }
+            }
+            catch (Exception ex) when (ex is Mcp.Frames.Connections.FrameConnectionException or Mcp.Frames.Transports.TransportException)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        Assert.That(served, Is.EqualTo(5), "links keep being served");
+        Assert.That(opened, Is.EqualTo(5), "and each was reported");
+    }
+
+    [Test]
     public async Task Requests_can_be_awaited_as_they_arrive()
     {
         await using SimHost host = await SimHost.StartAsync(new SimHostOptions { Device = SimHosts.Example }).Within();

@@ -216,7 +216,8 @@ public sealed partial class SimHost : IAsyncDisposable
     private int _tcpLinks;
     private long _tcpLinksRefused;
 
-    private DeviceSession Serve(ITransport inner, bool closesOnReboot)
+    /// <summary>Serves a link; <paramref name="onClosed"/> runs once when it ends (attached before anything else can fail).</summary>
+    private DeviceSession Serve(ITransport inner, bool closesOnReboot, Action? onClosed = null)
     {
         int link = Interlocked.Increment(ref _linkNumbers);
         var faulty = new FaultyTransport(inner, Faults, link, Device.MaxPayload, _options.TimeProvider);
@@ -231,22 +232,36 @@ public sealed partial class SimHost : IAsyncDisposable
         });
         var session = new DeviceSession(_sessionSettings, connection, link, closesOnReboot);
         _sessions[session] = faulty;
-        session.Start();
-        HostLog.LinkOpened(_logger, inner.Name, link);
         var info = new SimLinkInfo(link, inner.Name);
-        LinkOpened?.Invoke(info);
         _ = session.Completion.ContinueWith(
             closed =>
             {
                 _sessions.TryRemove(session, out _);
+                onClosed?.Invoke();
                 HostLog.LinkClosed(_logger, session.Name, closed.Result.Reason, closed.Result.Message);
-                LinkClosed?.Invoke(info);
+                RaiseLinkEvent(LinkClosed, info);
                 RunInBackground(() => session.DisposeAsync().AsTask());
             },
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
+        session.Start();
+        HostLog.LinkOpened(_logger, inner.Name, link);
+        RaiseLinkEvent(LinkOpened, info);
         return session;
+    }
+
+    /// <summary>A handler of <see cref="LinkOpened"/> or <see cref="LinkClosed"/> that throws is logged; the host goes on.</summary>
+    private void RaiseLinkEvent(Action<SimLinkInfo>? handlers, SimLinkInfo info)
+    {
+        try
+        {
+            handlers?.Invoke(info);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            HostLog.BackgroundFailed(_logger, ex);
+        }
     }
 
     private async Task StartEndpointsAsync(CancellationToken cancellationToken)
@@ -327,8 +342,26 @@ public sealed partial class SimHost : IAsyncDisposable
                 continue;
             }
 
-            DeviceSession session = Serve(transport, closesOnReboot: true);
-            _ = session.Completion.ContinueWith(static (_, host) => Interlocked.Decrement(ref ((SimHost)host!)._tcpLinks), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            int released = 0;
+            void Release()
+            {
+                if (Interlocked.Exchange(ref released, 1) == 0)
+                {
+                    Interlocked.Decrement(ref _tcpLinks); // once, whether the link ends or never starts
+                }
+            }
+
+            try
+            {
+                Serve(transport, closesOnReboot: true, onClosed: Release);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The link could not be started: give the slot back, close it, and go on accepting.
+                Release();
+                HostLog.BackgroundFailed(_logger, ex);
+                await transport.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
