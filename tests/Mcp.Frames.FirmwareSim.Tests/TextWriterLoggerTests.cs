@@ -42,14 +42,18 @@ public sealed class TextWriterLoggerTests
 
         public void Release() => _released.Set();
 
-        public override Task WriteLineAsync(string? value)
+        public override void WriteLine(string? value)
         {
             _released.Wait(TimeSpan.FromSeconds(30));
             lock (this)
             {
                 base.WriteLine(value);
             }
+        }
 
+        public override Task WriteLineAsync(string? value)
+        {
+            WriteLine(value);
             return Task.CompletedTask;
         }
 

@@ -43,6 +43,7 @@ public static class SimCommandLine
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
+        stderr = TextWriter.Synchronized(stderr); // shared with the log's writer task
         var command = new SimRootCommand();
         ParseResult parsed = command.Root.Parse(args);
         if (parsed.Action is not null and not ParseErrorAction)

@@ -31,13 +31,13 @@ public sealed class TextWriterLoggerFactory : ILoggerFactory
     private long _dropped;
 
     /// <summary>Creates the factory.</summary>
-    /// <param name="writer">Where lines go.</param>
+    /// <param name="writer">Where lines go; used through <see cref="TextWriter.Synchronized"/> (pass the same synchronized writer to anything else that writes to it).</param>
     /// <param name="minimum">The lowest level written.</param>
     /// <param name="time">The clock for time stamps (wall clock by default).</param>
     public TextWriterLoggerFactory(TextWriter writer, LogLevel minimum, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        _writer = writer;
+        _writer = TextWriter.Synchronized(writer); // others may write to it too (the command line's own messages)
         _minimum = minimum;
         _time = time ?? TimeProvider.System;
         _pump = Task.Run(PumpAsync);
@@ -82,9 +82,10 @@ public sealed class TextWriterLoggerFactory : ILoggerFactory
                 await _writer.FlushAsync().ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        catch (Exception)
         {
-            // Standard error was closed: nothing more can be written; queued lines are dropped with the queue.
+            // The writer failed (standard error closed, or a writer that refuses): logging must never take the host
+            // down, so the rest of the queue is dropped with it.
         }
     }
 
