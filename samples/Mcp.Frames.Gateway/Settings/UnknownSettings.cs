@@ -58,7 +58,7 @@ internal static class UnknownSettings
         {
             errors.Add($"{path}: {(isEntry ? "an entry" : "this setting")} takes a single value, not a section.");
         }
-        else if (child.Value is { } value && type != typeof(string) && !Converts(value, type))
+        else if (child.Value is { } value && type != typeof(string) && !(value.Length == 0 && Nullable.GetUnderlyingType(type) is not null) && !Converts(value, type))
         {
             errors.Add($"{path}: '{value}' is not {Describe(type)}.");
         }
