@@ -94,6 +94,34 @@ public class DeviceRegistryTests
     }
 
     [Test]
+    public async Task An_answer_that_matches_no_request_is_counted_in_the_device_statistics()
+    {
+        var time = new FakeTimeProvider();
+        var connector = new DeviceFactory(time);
+        await using var registry = new DeviceRegistry(new DeviceRegistryOptions { TimeProvider = time });
+        var discovered = Channel.CreateUnbounded<DeviceEntry>();
+        registry.DeviceDiscovered += (_, e) => discovered.Writer.TryWrite(e);
+        DeviceEntry entry = registry.AddLink(new DeviceLinkOptions
+        {
+            Connector = connector,
+            Session = new McpSessionOptions { Link = new ReconnectingLinkOptions { Backoff = new BackoffPolicy { Initial = TimeSpan.Zero, Maximum = TimeSpan.Zero } } },
+        });
+        Assert.That(await Next(discovered), Is.SameAs(entry));
+        MiniDevice device = await Next(connector.Devices);
+
+        // A PING answer with a seq nothing was sent with (a device that answers with the wrong seq).
+        await device.Connection.SendOneWayAsync((byte)(McpCommand.Ping | 0x80), new byte[] { 77, 0 });
+
+        using var bound = new CancellationTokenSource(Bound);
+        while (entry.Statistics.UnmatchedAnswers == 0)
+        {
+            await Task.Delay(1, bound.Token);
+        }
+
+        Assert.That(entry.Statistics.UnmatchedAnswers, Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task A_malformed_answer_to_the_first_read_of_a_watch_is_logged()
     {
         var time = new FakeTimeProvider();
