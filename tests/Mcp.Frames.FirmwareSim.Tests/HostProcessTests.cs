@@ -60,7 +60,7 @@ public sealed partial class HostProcessTests
                 await socket.ConnectAsync(System.Net.IPAddress.Loopback, port).Within();
             }
 
-            await WaitForAsync(() => sim.StandardError.Contains("20 TCP links are served already"), "the host refuses links beyond --max-links");
+            await Bounded.UntilAsync(() => sim.StandardError.Contains("20 TCP links are served already"), "the host refuses links beyond --max-links", TimeSpan.FromSeconds(30));
         }
         finally
         {
@@ -92,22 +92,6 @@ public sealed partial class HostProcessTests
         Assert.That(sim.StandardError, Does.Not.Contain("the listener stops").And.Not.Contain("cannot accept for now"));
         sim.Signal(SimProcess.SigTerm);
         Assert.That(await sim.WaitForExitAsync(), Is.Zero, sim.StandardError);
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            try
-            {
-                await Task.Delay(20, bound.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                Assert.Fail($"timed out waiting until {what}");
-            }
-        }
     }
 
     [Test]

@@ -15,4 +15,25 @@ public static class Bounded
 
     /// <summary>A token source that cancels after <see cref="Timeout"/>.</summary>
     public static CancellationTokenSource Deadline() => new(Timeout);
+
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds, for what another thread does (a log line, a counter), checking
+    /// every millisecond, at most <paramref name="limit"/> (default <see cref="Timeout"/>).
+    /// </summary>
+    /// <exception cref="TimeoutException">It did not hold in time; the message says what was awaited.</exception>
+    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? limit = null)
+    {
+        using var deadline = new CancellationTokenSource(limit ?? Timeout);
+        while (!condition())
+        {
+            try
+            {
+                await Task.Delay(1, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"timed out waiting until {what}");
+            }
+        }
+    }
 }

@@ -301,14 +301,7 @@ public class RequestMatchingTests : ConnectionTestBase
         await Task.WhenAll(callers).WaitAsync(TimeSpan.FromSeconds(60));
 
         // A request completed by another's answer was written, so the device gets it, perhaps only after that answer.
-        using var bound = new CancellationTokenSource(Bound);
-        foreach ((int request, _) in wrongAnswers)
-        {
-            while (Volatile.Read(ref received[request]) == 0)
-            {
-                await Task.Delay(1, bound.Token);
-            }
-        }
+        await Bounded.UntilAsync(() => wrongAnswers.All(w => Volatile.Read(ref received[w.Request]) != 0), "the device got every request completed by another's answer");
 
         int beyondRetirement = wrongAnswers.Count(w => Clock.GetElapsedTime(started[w.AnswerOf], received[w.Request]) >= timeout * 3);
         int wrong = wrongAnswers.Count - beyondRetirement;

@@ -112,11 +112,7 @@ public class DeviceRegistryTests
         // A PING answer with a seq nothing was sent with (a device that answers with the wrong seq).
         await device.Connection.SendOneWayAsync((byte)(McpCommand.Ping | 0x80), new byte[] { 77, 0 });
 
-        using var bound = new CancellationTokenSource(Bound);
-        while (entry.Statistics.UnmatchedAnswers == 0)
-        {
-            await Task.Delay(1, bound.Token);
-        }
+        await Bounded.UntilAsync(() => entry.Statistics.UnmatchedAnswers != 0, "the answer is counted");
 
         Assert.That(entry.Statistics.UnmatchedAnswers, Is.EqualTo(1));
     }
@@ -135,11 +131,7 @@ public class DeviceRegistryTests
             Watches = [new WatchSpec(1, 0)],
         });
 
-        using var bound = new CancellationTokenSource(Bound);
-        while (!logs.Entries.Any(e => e.EventId.Id == 6 && e.Category.EndsWith("DeviceRegistry", StringComparison.Ordinal)))
-        {
-            await Task.Delay(1, bound.Token);
-        }
+        await Bounded.UntilAsync(() => logs.Entries.Any(e => e.EventId.Id == 6 && e.Category.EndsWith("DeviceRegistry", StringComparison.Ordinal)), "the warning is logged");
 
         LogEntry warning = logs.Entries.First(e => e.EventId.Id == 6 && e.Category.EndsWith("DeviceRegistry", StringComparison.Ordinal));
         Assert.That(warning.Message, Does.Contain("malformed answer").And.Contain("READ response"));
@@ -188,7 +180,7 @@ public class DeviceRegistryTests
 
             // A broken edit is refused, logged, and the last good configuration stays in force.
             await File.WriteAllTextAsync(file, """{ "mini": { "1": { "0": "lots" } } }""");
-            await WaitUntil(() => sync.LastError is not null);
+            await Bounded.UntilAsync(() => sync.LastError is not null, "the watcher reports the error"); // reported on the watcher's thread
             Assert.That(sync.LastError, Does.Contain("$['mini']['1']['0']"));
             Assert.That(logs, Has.Some.Contains("edit refused"));
             Assert.That(sync.Current.TryGet("mini", out var kept) && kept[1][2] == 222, Is.True);
@@ -216,16 +208,6 @@ public class DeviceRegistryTests
             {
                 return;
             }
-        }
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        // The file watcher reports on its own thread; this waits for its effect, bounded.
-        using var cts = new CancellationTokenSource(Bound);
-        while (!condition())
-        {
-            await Task.Delay(10, cts.Token);
         }
     }
 }

@@ -75,11 +75,7 @@ public class McpSessionSubscribeTests : GuardedTest
         connector.LastDevice.RefuseSubscribes = true;
 
         ResilientSubscription subscription = session.Subscribe(new SubscribeRequest(9, 0, 1, 100, SubscribeMode.Periodic));
-        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!Logs.Entries.Any(e => e.EventId.Id == 107))
-        {
-            await Task.Delay(1, bound.Token);
-        }
+        await Bounded.UntilAsync(() => Logs.Entries.Any(e => e.EventId.Id == 107), "the refusal is logged");
 
         await client.PingAsync().Within(); // the session's connection still works
         string[] warnings = [.. Logs.Entries.Where(e => e.EventId.Id == 107).Select(e => e.Message)];
