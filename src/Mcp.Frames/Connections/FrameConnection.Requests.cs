@@ -110,32 +110,27 @@ public sealed partial class FrameConnection
     public ValueTask<Response> SendRawRequestAsync(byte command, ReadOnlyMemory<byte> body, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         SendOnceAsync(command, new BytesPayload(body), timeout ?? _requestTimeout, null, cancellationToken);
 
-    internal void RemovePending(PendingRequest request)
-    {
-        lock (_pendingLock)
-        {
-            if (_pending.TryGetValue(request.Key, out PendingRequest? current) && ReferenceEquals(current, request))
-            {
-                _pending.Remove(request.Key);
-            }
-        }
-    }
+    internal void RemovePending(PendingRequest request) => RemovePending(request, failedToken: null);
 
     /// <summary>
     /// Removes a request that failed (timeout, cancellation, link loss). If its frame was written and it has a
     /// late-answer observer, the observer takes its place under the same lock, so no answer can come in between.
     /// </summary>
-    internal void RemoveFailedPending(PendingRequest request, long token)
+    internal void RemoveFailedPending(PendingRequest request, long token) => RemovePending(request, failedToken: token);
+
+    private void RemovePending(PendingRequest request, long? failedToken)
     {
         lock (_pendingLock)
         {
-            if (_pending.TryGetValue(request.Key, out PendingRequest? current) && ReferenceEquals(current, request))
+            if (!_pending.TryGetValue(request.Key, out PendingRequest? current) || !ReferenceEquals(current, request))
             {
-                _pending.Remove(request.Key);
-                if (request.LateAnswer is { } observer && request.IsWritten(token))
-                {
-                    WatchForLateAnswerLocked(request.Key, request.Timeout * RetirementTimeoutPeriods, observer);
-                }
+                return;
+            }
+
+            _pending.Remove(request.Key);
+            if (failedToken is { } token && request.LateAnswer is { } observer && request.IsWritten(token))
+            {
+                WatchForLateAnswerLocked(request.Key, request.Timeout * RetirementTimeoutPeriods, observer);
             }
         }
     }
