@@ -9,7 +9,10 @@ public enum LinkState
     /// <summary>The first connection attempt is under way.</summary>
     Connecting,
 
-    /// <summary>A connection is open and its session-open hook succeeded.</summary>
+    /// <summary>
+    /// A connection is open and its session-open hook succeeded. The hook runs on the open connection before this
+    /// state is reported, so what it starts (an <see cref="McpSession"/>'s subscriptions) can deliver a moment earlier.
+    /// </summary>
     Connected,
 
     /// <summary>The connection was lost or an attempt failed; waiting out the backoff or trying again.</summary>
