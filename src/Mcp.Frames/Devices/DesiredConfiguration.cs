@@ -61,6 +61,13 @@ public sealed class DesiredConfiguration
 
     private static string ReadBounded(string path)
     {
+        // Opening a FIFO blocks until something writes to it, which would hang startup; a FIFO and a device report a
+        // length of 0, as does an empty file, which is no configuration either. So a length of 0 is refused unopened.
+        if (new FileInfo(path) is { Exists: true, Length: 0 })
+        {
+            throw new IOException("it is empty, or is not a regular file (a FIFO or a device)");
+        }
+
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
         byte[] buffer = new byte[MaxFileBytes + 1];
         int length = 0;

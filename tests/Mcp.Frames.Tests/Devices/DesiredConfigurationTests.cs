@@ -54,6 +54,50 @@ public class DesiredConfigurationTests
         }
 
         var endless = Assert.Throws<InvalidDataException>(() => DesiredConfiguration.Load("/dev/zero"));
-        Assert.That(endless!.Message, Does.Contain("/dev/zero").And.Contain("larger than"));
+        Assert.That(endless!.Message, Does.Contain("/dev/zero").And.Contain("not a regular file"));
+    }
+
+    [Test]
+    public async Task A_fifo_or_an_empty_file_is_refused_at_once_instead_of_waiting_for_a_writer()
+    {
+        string directory = Directory.CreateTempSubdirectory("desired-").FullName;
+        try
+        {
+            string fifo = Path.Combine(directory, "desired.json");
+            using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo))
+            {
+                await mkfifo.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+                Assert.That(mkfifo.ExitCode, Is.EqualTo(0), "mkfifo");
+            }
+
+            // Opening the FIFO would block until a writer came: the load runs on its own thread so that a regression
+            // fails the test by the bound instead of hanging it.
+            Task<InvalidDataException?> load = Task.Factory.StartNew(() => Assert.Throws<InvalidDataException>(() => DesiredConfiguration.Load(fifo)), TaskCreationOptions.LongRunning);
+            InvalidDataException? refused = await load.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.That(refused!.Message, Is.EqualTo($"Desired configuration {fifo}: cannot be read: it is empty, or is not a regular file (a FIFO or a device)"));
+
+            string empty = Path.Combine(directory, "empty.json");
+            File.WriteAllText(empty, "");
+            Assert.That(Assert.Throws<InvalidDataException>(() => DesiredConfiguration.Load(empty))!.Message, Does.Contain(empty).And.Contain("it is empty"));
+
+            string link = Path.Combine(directory, "link.json");
+            File.WriteAllText(empty, "{ \"d\": {} }");
+            File.CreateSymbolicLink(link, empty);
+            Assert.That(DesiredConfiguration.Load(link).TryGet("d", out _), Is.True, "a symbolic link to a regular file still loads");
+        }
+        finally
+        {
+            // A writer unblocks a load that did open the FIFO, so that its thread ends (opened for reading and writing,
+            // which does not itself wait for a reader).
+            try
+            {
+                using var unblock = new FileStream(Path.Combine(directory, "desired.json"), FileMode.Open, FileAccess.ReadWrite);
+            }
+            catch (IOException)
+            {
+            }
+
+            Directory.Delete(directory, recursive: true);
+        }
     }
 }
