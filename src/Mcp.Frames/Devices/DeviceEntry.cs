@@ -99,6 +99,29 @@ public sealed class DeviceEntry
         }
     }
 
+    /// <summary>Where each watch stands, in the order the watches were given.</summary>
+    public IReadOnlyList<WatchStatus> Watches
+    {
+        get
+        {
+            ResilientSubscription[] watches;
+            lock (_lock)
+            {
+                watches = [.. _watches];
+            }
+
+            return [.. watches.Select(Describe)];
+
+            static WatchStatus Describe(ResilientSubscription watch)
+            {
+                RemoteStatusException? refused = watch.LastRefusal;
+                WatchState state = refused is not null ? WatchState.Refused : watch.IsSubscribed ? WatchState.Subscribed : WatchState.Pending;
+                string? refusal = refused is null ? null : $"{refused.StatusName} (0x{refused.Status:X2}){(refused.RemoteMessage is { } text ? ": " + text : "")}";
+                return new WatchStatus(watch.Request, state, refusal, watch.Received, watch.LostEvents);
+            }
+        }
+    }
+
     /// <summary>The latest value of every watched register, ordered by slot and register.</summary>
     public IReadOnlyList<WatchedValue> Values
     {

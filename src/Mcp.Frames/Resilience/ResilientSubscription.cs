@@ -64,6 +64,18 @@ public sealed class ResilientSubscription : IAsyncDisposable
     /// <summary>Reconnect gaps whose size could not be estimated (on-change subscriptions).</summary>
     public int Gaps => Volatile.Read(ref _gaps);
 
+    /// <summary>Whether the device holds the subscription on the connection open now (it was made and not refused).</summary>
+    public bool IsSubscribed
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _current is { IsConnectionOpen: true } && !_stopped;
+            }
+        }
+    }
+
     /// <summary>The id the device gave this subscription on the latest connection it was made on, if any.</summary>
     internal byte? LastSubscriptionId
     {

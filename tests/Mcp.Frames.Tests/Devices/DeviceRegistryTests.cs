@@ -20,6 +20,9 @@ public class DeviceRegistryTests
     {
         private uint _boot = 100;
 
+        /// <summary>Applied to each new device before it serves.</summary>
+        public Action<MiniDevice>? Setup { get; set; } = setup;
+
         public Channel<MiniDevice> Devices { get; } = Channel.CreateUnbounded<MiniDevice>();
 
         public string Name => "factory";
@@ -28,7 +31,7 @@ public class DeviceRegistryTests
         {
             (InMemoryTransport client, InMemoryTransport device) = InMemoryTransport.CreatePair("gateway", "device");
             var mini = new MiniDevice(device, Interlocked.Increment(ref _boot), time);
-            setup?.Invoke(mini);
+            Setup?.Invoke(mini);
             Devices.Writer.TryWrite(mini);
             return new ValueTask<ITransport>(client);
         }
@@ -135,6 +138,48 @@ public class DeviceRegistryTests
 
         LogEntry warning = logs.Entries.First(e => e.EventId.Id == 6 && e.Category.EndsWith("DeviceRegistry", StringComparison.Ordinal));
         Assert.That(warning.Message, Does.Contain("malformed answer").And.Contain("READ response"));
+    }
+
+    [Test]
+    public async Task Each_watch_reports_whether_it_is_subscribed_refused_or_waiting_for_the_link()
+    {
+        var time = new FakeTimeProvider();
+        var connector = new DeviceFactory(time, mini => mini.RefusedSlot = 9);
+        await using var registry = new DeviceRegistry(new DeviceRegistryOptions { TimeProvider = time });
+        DeviceEntry entry = registry.AddLink(new DeviceLinkOptions
+        {
+            Connector = connector,
+            // The clock does not move unless the test moves it: after a break the link waits, and the watches with it.
+            Session = new McpSessionOptions { Link = new ReconnectingLinkOptions { Backoff = new BackoffPolicy { Initial = TimeSpan.FromHours(1), Maximum = TimeSpan.FromHours(1) } } },
+            Watches = [new WatchSpec(1, 0), new WatchSpec(9, 4, 2, 50, OnChange: true)],
+        });
+        MiniDevice device = await Next(connector.Devices);
+
+        await Bounded.UntilAsync(() => States(entry) is [WatchState.Subscribed, WatchState.Refused], "one watch subscribed, one refused");
+        IReadOnlyList<WatchStatus> watches = entry.Watches;
+        Assert.Multiple(() =>
+        {
+            Assert.That(watches.Select(w => w.Request), Is.EqualTo(new[] { new WatchSpec(1, 0).ToRequest(), new WatchSpec(9, 4, 2, 50, OnChange: true).ToRequest() }), "in the order given");
+            Assert.That(watches[0].Refusal, Is.Null);
+            Assert.That(watches[1].Refusal, Is.EqualTo("NO_SUCH_MODULE (0x03): no module in that slot"));
+        });
+
+        await device.PublishAsync(5);
+        await Bounded.UntilAsync(() => entry.Watches[0].Received == 1, "the event is counted on its watch");
+        Assert.That(entry.Watches[1].Received, Is.Zero);
+
+        // The link breaks and waits out its backoff: the subscribed watch is pending, the refusal stays the last answer.
+        ((InMemoryTransport)device.Transport).Break();
+        await Bounded.UntilAsync(() => States(entry) is [WatchState.Pending, WatchState.Refused], "the subscribed watch waits for the link");
+
+        // Back, to a device that now has the module: both are subscribed.
+        connector.Setup = null;
+        time.Advance(TimeSpan.FromHours(1));
+        await Next(connector.Devices);
+        await Bounded.UntilAsync(() => States(entry) is [WatchState.Subscribed, WatchState.Subscribed], "both watches subscribed again");
+        Assert.That(entry.Watches.Select(w => w.Refusal), Is.EqualTo(new string?[] { null, null }));
+
+        static WatchState[] States(DeviceEntry entry) => [.. entry.Watches.Select(w => w.State)];
     }
 
     private static async Task WaitForSilenceBelow(DeviceEntry entry, TimeSpan limit)

@@ -34,8 +34,8 @@ internal sealed class MiniDevice : IAsyncDisposable
         }, ct));
         Connection.MapRequestHandler(McpCommand.Subscribe, async (req, ct) =>
         {
-            SubscribeRequest.Read(req.Body.Span);
-            if (RefuseSubscribes)
+            SubscribeRequest request = SubscribeRequest.Read(req.Body.Span);
+            if (RefuseSubscribes || request.Slot == RefusedSlot)
             {
                 await req.ReplyStatusAsync(McpStatus.NoSuchModule, "no module in that slot", ct);
                 return;
@@ -156,6 +156,9 @@ internal sealed class MiniDevice : IAsyncDisposable
 
     /// <summary>When set, every SUBSCRIBE is answered NO_SUCH_MODULE.</summary>
     public bool RefuseSubscribes { get; set; }
+
+    /// <summary>A slot whose SUBSCRIBEs are answered NO_SUCH_MODULE.</summary>
+    public byte? RefusedSlot { get; set; }
 
     /// <summary>When set, each SUBSCRIBE is made at once but answered only once this task completes (a late answer).</summary>
     public Task? SubscribeReplyHeld { get; set; }
