@@ -33,6 +33,7 @@ internal static class DeviceEndpoints
             identity?.Modules.Select(m => new ModuleView(m.Slot, m.Type, m.Name, m.Version)).ToList() ?? [],
             new ConfigView(ToWire(sync.State), sync.Version, sync.Versions.ToDictionary(v => v.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), v => v.Value), sync.Error, sync.Conflicts),
             new StatisticsView(stats.RoundTrip?.TotalMilliseconds, stats.FramesReceived, stats.BytesReceived, stats.FramesSent, stats.BytesSent, stats.ChecksumErrors, stats.Timeouts, stats.UnmatchedAnswers, stats.LostEvents, stats.Connects),
+            device.Watches.Select(w => new WatchView(w.Request.Slot, w.Request.Register, w.Request.Count, w.Request.PeriodMs, w.Request.Mode == SubscribeMode.OnChange, w.State.ToString().ToLowerInvariant(), w.Refusal, w.Received, w.LostEvents)).ToList(),
             withValues ? device.Values.Select(v => new ValueView(v.Slot, v.Register, v.Value, v.UptimeMs, v.ReceivedAt)).ToList() : null);
     }
 
@@ -54,6 +55,7 @@ internal static class DeviceEndpoints
         List<ModuleView> Modules,
         ConfigView Config,
         StatisticsView Statistics,
+        List<WatchView> Watches,
         List<ValueView>? Values);
 
     internal sealed record ModuleView(byte Slot, ushort Type, string Name, byte Version);
@@ -61,6 +63,9 @@ internal static class DeviceEndpoints
     internal sealed record ConfigView(string State, uint Version, Dictionary<string, uint> Versions, string? Error, int Conflicts);
 
     internal sealed record StatisticsView(double? RoundTripMs, long FramesReceived, long BytesReceived, long FramesSent, long BytesSent, long ChecksumErrors, long Timeouts, long UnmatchedAnswers, long LostEvents, int Connects);
+
+    /// <summary>A watch: <c>state</c> is <c>subscribed</c>, <c>refused</c> (with the device's answer in <c>refusal</c>) or <c>pending</c>.</summary>
+    internal sealed record WatchView(byte Slot, ushort Register, byte Count, ushort PeriodMs, bool OnChange, string State, string? Refusal, long Received, long LostEvents);
 
     internal sealed record ValueView(byte Slot, ushort Register, int Value, uint UptimeMs, DateTimeOffset ReceivedAt);
 }

@@ -74,6 +74,7 @@ public sealed class GatewayAppTests : GatewayTestBase
                 $"--Gateway:DesiredConfiguration={desired}",
                 "--Gateway:Watches:0:Slot=1", "--Gateway:Watches:0:Register=0", "--Gateway:Watches:0:Count=2", "--Gateway:Watches:0:PeriodMs=20", "--Gateway:Watches:0:OnChange=true",
                 "--Gateway:Watches:1:Slot=3", "--Gateway:Watches:1:Register=0", "--Gateway:Watches:1:PeriodMs=20", "--Gateway:Watches:1:OnChange=true",
+                "--Gateway:Watches:2:Slot=9", "--Gateway:Watches:2:Register=0", // no module in slot 9: refused
                 "--Gateway:HeartbeatIntervalMs=200", "--Gateway:HeartbeatMissedLimit=5", "--Gateway:DegradedAfterSilenceMs=400",
                 "--Gateway:HealthIntervalMs=50", "--Gateway:RequestTimeoutMs=1000", "--Gateway:MaxBackoffMs=200",
             ]));
@@ -83,11 +84,14 @@ public sealed class GatewayAppTests : GatewayTestBase
         await Await.ValueAsync(device, v => v is { Slot: 3, Register: 0, Value: 150 }, "of the set point at the desired 150");
         sim.Device.SetRegister(1, 1, 1); // an on-change watch publishes on a change
         await Await.ValueAsync(device, v => v is { Slot: 1, Register: 1, Value: 1 }, "of relay 1, switched on");
+        await Await.UntilAsync(registry, () => device.Watches.Count(w => w.State == WatchState.Subscribed) == 2, "two watches subscribed");
 
         // GET /devices: the list, without values.
         DeviceStatistics before = device.Statistics;
+        IReadOnlyList<WatchStatus> watchesBefore = device.Watches;
         JsonElement list = await GetJsonAsync(gateway.Http, "/devices");
         DeviceStatistics after = device.Statistics;
+        IReadOnlyList<WatchStatus> watchesAfter = device.Watches;
         JsonElement listed = list.EnumerateArray().Single();
         ConfigSyncStatus sync = device.ConfigSync;
         Assert.Multiple(() =>
@@ -114,6 +118,14 @@ public sealed class GatewayAppTests : GatewayTestBase
             Assert.That(stats.GetProperty("framesSent").GetInt64(), Is.InRange(before.FramesSent, after.FramesSent));
             Assert.That(stats.GetProperty("checksumErrors").GetInt64(), Is.Zero);
             Assert.That(listed.GetProperty("values").ValueKind, Is.EqualTo(JsonValueKind.Null), "the list leaves the values out");
+            Assert.That(
+                listed.GetProperty("watches").EnumerateArray().Select(w => (w.GetProperty("slot").GetByte(), w.GetProperty("register").GetUInt16(), w.GetProperty("count").GetByte(), w.GetProperty("periodMs").GetUInt16(), w.GetProperty("onChange").GetBoolean(), Text(w, "state"))),
+                Is.EqualTo(new[] { ((byte)1, (ushort)0, (byte)2, (ushort)20, true, "subscribed"), ((byte)3, (ushort)0, (byte)1, (ushort)20, true, "subscribed"), ((byte)9, (ushort)0, (byte)1, (ushort)1000, false, "refused") }));
+            JsonElement refused = listed.GetProperty("watches")[2];
+            Assert.That(Text(refused, "refusal"), Does.StartWith("NO_SUCH_MODULE (0x03)"), "the device's answer");
+            Assert.That(listed.GetProperty("watches")[0].GetProperty("refusal").ValueKind, Is.EqualTo(JsonValueKind.Null));
+            Assert.That(listed.GetProperty("watches")[0].GetProperty("received").GetInt64(), Is.InRange(watchesBefore[0].Received, watchesAfter[0].Received));
+            Assert.That(listed.GetProperty("watches")[2].GetProperty("received").GetInt64(), Is.Zero);
         });
 
         // GET /devices/{id}: the same, with the watched values (on-change watches of registers nobody changes: stable).
