@@ -59,21 +59,20 @@ internal sealed class MiniDevice : IAsyncDisposable
             {
                 id = (byte)(_subscriptions.Count + 1);
                 _subscriptions.Add((id, 0));
-                foreach ((int count, TaskCompletionSource signal) in _waiters)
-                {
-                    if (_subscriptions.Count >= count)
-                    {
-                        signal.TrySetResult();
-                    }
-                }
             }
 
             if (SubscribeReplyHeld is { } held)
             {
+                SignalSubscriptionWaiters();
                 await held.WaitAsync(ct); // made at once, answered only when the test says so
+                await req.ReplyOkAsync(InlinePayload.FromByte(id), ct);
+                return;
             }
 
+            // Waiters are told once the answer is sent, so an event a test publishes next follows it on the wire (an
+            // event before the answer names an id the gateway does not know yet, and is rightly dropped).
             await req.ReplyOkAsync(InlinePayload.FromByte(id), ct);
+            SignalSubscriptionWaiters();
         });
         Connection.MapRequestHandler(McpCommand.Unsubscribe, (req, ct) =>
         {
@@ -196,7 +195,24 @@ internal sealed class MiniDevice : IAsyncDisposable
         }
     }
 
-    /// <summary>Completes once the device has accepted <paramref name="count"/> subscriptions.</summary>
+    private void SignalSubscriptionWaiters()
+    {
+        lock (_gate)
+        {
+            foreach ((int count, TaskCompletionSource signal) in _waiters)
+            {
+                if (_subscriptions.Count >= count)
+                {
+                    signal.TrySetResult();
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Completes once the device has accepted <paramref name="count"/> subscriptions and sent its answers (made, when
+    /// <see cref="SubscribeReplyHeld"/> holds the answers back).
+    /// </summary>
     public Task WaitForSubscriptionsAsync(int count)
     {
         lock (_gate)
