@@ -11,8 +11,8 @@ internal static partial class LinkLog
     [LoggerMessage(102, LogLevel.Debug, "{Link}: an error while the link was stopping, ignored: {Message}")]
     public static partial void ErrorWhileStopping(ILogger logger, string link, string message);
 
-    [LoggerMessage(103, LogLevel.Warning, "{Link}: SUBSCRIBE {Request} got no answer (attempt {Attempt}), sending it again: {Message}")]
-    public static partial void SubscribeUnanswered(ILogger logger, string link, string request, int attempt, string message);
+    [LoggerMessage(103, LogLevel.Warning, "{Link}: SUBSCRIBE {Request} got no answer (attempt {Attempt}), sending it again in {PauseMs} ms: {Message}")]
+    public static partial void SubscribeUnanswered(ILogger logger, string link, string request, int attempt, double pauseMs, string message);
 
     [LoggerMessage(105, LogLevel.Warning, "{Link}: cannot connect: {Reason} (retrying with backoff; logged again when the reason changes)")]
     public static partial void ConnectFailed(ILogger logger, string link, string reason);

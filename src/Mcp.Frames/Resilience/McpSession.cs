@@ -19,6 +19,7 @@ public sealed class McpSession : IAsyncDisposable
     private readonly TimeSpan? _waitForLink;
     private readonly TimeSpan? _bootIdCheckInterval;
     private readonly TimeProvider _time;
+    private readonly BackoffPolicy _resendBackoff;
     private readonly ILogger _logger;
     private McpClient? _client;
     private DeviceInfo? _device;
@@ -42,6 +43,7 @@ public sealed class McpSession : IAsyncDisposable
         _waitForLink = options.WaitForLink;
         _bootIdCheckInterval = options.BootIdCheckInterval;
         _time = options.Link.Connection.TimeProvider;
+        _resendBackoff = options.Link.Backoff;
         _logger = options.Link.Connection.LoggerFactory.CreateLogger<McpSession>();
 
         // The session's hook goes on a copy: the caller's options may serve other sessions, each with its own HELLO
@@ -161,8 +163,10 @@ public sealed class McpSession : IAsyncDisposable
 
     /// <summary>
     /// Subscribes on a connection that is already open, in the background. A SUBSCRIBE that gets no answer is sent
-    /// again (each attempt waits out its own timeout) for as long as this connection is open; when it ends, the next
-    /// session subscribes. Every outcome is observed here.
+    /// again for as long as this connection is open (when it ends, the next session subscribes): the first time at
+    /// once (a lost frame), then after the link's backoff caps (<see cref="BackoffPolicy.Cap"/> 1, 2, …), so that a
+    /// device that answers everything but SUBSCRIBE is not asked, and logged, once per timeout forever. Every outcome is
+    /// observed here.
     /// </summary>
     private async Task AttachWhileOpenAsync(ResilientSubscription subscription, McpClient client)
     {
@@ -175,7 +179,12 @@ public sealed class McpSession : IAsyncDisposable
             }
             catch (RequestTimeoutException ex)
             {
-                LinkLog.SubscribeUnanswered(_logger, Link.Name, subscription.Request.ToString(), attempt, ex.Message);
+                TimeSpan pause = attempt == 1 ? TimeSpan.Zero : _resendBackoff.Cap(attempt - 1);
+                LinkLog.SubscribeUnanswered(_logger, Link.Name, subscription.Request.ToString(), attempt, pause.TotalMilliseconds, ex.Message);
+                if (pause > TimeSpan.Zero && !await PauseWhileOpenAsync(client.Connection, pause).ConfigureAwait(false))
+                {
+                    return; // the link ended meanwhile: the next session subscribes
+                }
             }
             catch (Exception ex) when (ex is ConnectionClosedException or OperationCanceledException)
             {
@@ -189,6 +198,16 @@ public sealed class McpSession : IAsyncDisposable
                 return;
             }
         }
+    }
+
+    /// <summary>Waits <paramref name="pause"/> on the session's clock; <see langword="false"/> when the connection ended first.</summary>
+    private async Task<bool> PauseWhileOpenAsync(FrameConnection connection, TimeSpan pause)
+    {
+        using var timer = new CancellationTokenSource();
+        Task delay = Task.Delay(pause, _time, timer.Token);
+        Task first = await Task.WhenAny(delay, connection.Completion).ConfigureAwait(false);
+        timer.Cancel(); // the connection ended first: the timer goes with it
+        return first == delay && connection.IsOpen;
     }
 
     /// <summary>Subscribes; a refusal by the device does not fail the session, and is logged (with its status and message).</summary>

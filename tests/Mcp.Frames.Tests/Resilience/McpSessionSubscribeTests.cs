@@ -69,6 +69,62 @@ public class McpSessionSubscribeTests : GuardedTest
     }
 
     [Test]
+    public async Task A_subscribe_left_unanswered_again_and_again_is_sent_after_the_link_backoff_not_once_per_timeout()
+    {
+        var clock = new TestClock();
+        var connector = new DeviceConnector(clock);
+        Defer(connector.DisposeDevicesAsync);
+        TimeSpan first = TimeSpan.FromSeconds(5), cap = TimeSpan.FromSeconds(7); // pauses 5 s, then 7 s (10 s capped)
+        McpSession session = Track(new McpSession(connector, new McpSessionOptions
+        {
+            Link = new ReconnectingLinkOptions
+            {
+                Connection = new FrameConnectionOptions { TimeProvider = clock, LoggerFactory = Logs },
+                Backoff = new BackoffPolicy { Initial = first, Maximum = cap },
+            },
+            WaitForLink = Bounded.Timeout,
+        }));
+        session.Start();
+        McpClient client = await session.GetClientAsync().Within();
+        MiniDevice device = connector.LastDevice;
+        lock (device.Gate)
+        {
+            device.SubscribesToHang = 3;
+        }
+
+        TimeSpan timeout = new FrameConnectionOptions().RequestTimeout;
+        ResilientSubscription subscription = session.Subscribe(new SubscribeRequest(1, 0, 1, 100, SubscribeMode.Periodic));
+
+        // Attempt 1 times out: attempt 2 at once (a lost frame is the likely cause). A SUBSCRIBE's timeout runs once
+        // the device has it (the timer is armed before the frame is sent).
+        await device.WaitForHungSubscribeAsync().Within();
+        clock.Advance(timeout);
+
+        // Attempts 2 and 3 time out: each is followed by a pause of the link's backoff cap before the next.
+        foreach (TimeSpan pause in new[] { first, cap })
+        {
+            await device.WaitForHungSubscribeAsync().Within();
+            int pauses = clock.ArmedCount(pause);
+            clock.Advance(timeout);
+            await clock.WaitForArmedAsync(pause, pauses + 1);
+            clock.Advance(pause);
+        }
+
+        await device.WaitForSubscriptionsAsync(1).Within(); // attempt 4, after the second, is made
+        await device.PublishAsync(3);
+        await using IAsyncEnumerator<McpEvent> events = subscription.ReadAllAsync().GetAsyncEnumerator();
+        Assert.That(await events.MoveNextAsync().AsTask().Within(), Is.True);
+        string[] warnings = [.. Logs.Entries.Where(e => e.EventId.Id == 103).Select(e => e.Message)];
+        Assert.Multiple(() =>
+        {
+            Assert.That(events.Current[0], Is.EqualTo(3));
+            Assert.That(session.CurrentClient?.Connection, Is.SameAs(client.Connection), "no reconnect");
+            Assert.That(warnings, Has.Length.EqualTo(3));
+            Assert.That(warnings.Select(w => w[(w.IndexOf("again in ", StringComparison.Ordinal) + 9)..w.IndexOf(" ms:", StringComparison.Ordinal)]), Is.EqualTo(new[] { "0", "5000", "7000" }));
+        });
+    }
+
+    [Test]
     public async Task A_subscribe_the_device_refuses_is_logged_with_its_status_and_the_session_stays_up()
     {
         (TestClock clock, DeviceConnector connector, McpSession session, McpClient client) = await StartSessionAsync();
