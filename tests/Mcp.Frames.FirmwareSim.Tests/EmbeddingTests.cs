@@ -24,6 +24,9 @@ public sealed class EmbeddingTests
 
         Assert.That(values, Is.EqualTo(new[] { 8125, 1 }), "81.25 °C is above the default 80 °C alarm");
         Assert.That((await opened.Task.Within()).Name, Is.EqualTo("demo"));
+
+        // The device logs a request once it has answered it: the answer can reach the client a moment earlier.
+        await host.Requests.WaitForAsync(r => r.Command == McpCommand.Read).Within();
         SimRequestRecord read = host.Requests.Snapshot().Single();
         Assert.That((read.CommandName, read.Link, read.Status, read.Body.ToArray()), Is.EqualTo(("READ", "demo", McpStatus.Ok, new byte[] { 2, 0, 0, 2 })));
         Assert.That(host.Endpoints, Is.Empty);
@@ -63,6 +66,9 @@ public sealed class EmbeddingTests
         }
 
         Assert.That(served, Is.EqualTo(5), "links keep being served");
+
+        // LinkOpened is raised once the link's session has started: its HELLO can be answered a moment before.
+        await Bounded.UntilAsync(() => Volatile.Read(ref opened) >= 5, "every served link is reported");
         Assert.That(opened, Is.EqualTo(5), "and each was reported");
     }
 

@@ -112,9 +112,14 @@ public sealed class ProtocolTests(LinkKind kind)
         await using SimClient small = await SimClient.ConnectAsync(_host, kind == LinkKind.Pty ? LinkKind.InMemory : kind, maxPayload: 64);
         await small.Mcp.HelloAsync().Within();
         _host.Requests.Clear();
+        long sentBefore = small.Connection.Statistics.RequestsSent;
         IReadOnlyList<RegisterInfo> wide = await small.Mcp.DescribeAsync(4).Within();
+        long pages = small.Connection.Statistics.RequestsSent - sentBefore;
 
         Assert.That(wide.Select(r => r.Name), Is.EqualTo(Enumerable.Range(0, 16).Select(i => $"w{i}")));
+
+        // The device logs a request once it has answered it: the last page's record can come a moment after its answer.
+        await Bounded.UntilAsync(() => _host.Requests.Snapshot().Count(r => r.Command == McpCommand.Describe) >= pages, "the device has logged every DESCRIBE");
         Assert.That(_host.Requests.Snapshot().Count(r => r.Command == McpCommand.Describe), Is.GreaterThan(1), "16 entries of 7 bytes do not fit one 64-byte page");
     }
 

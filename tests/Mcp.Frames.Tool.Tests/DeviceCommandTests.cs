@@ -70,6 +70,10 @@ public sealed class DeviceCommandTests(LinkKind kind)
         Assert.That(text.ExitCode, Is.Zero, text.ToString());
         Assert.That(text.Lines.Count(l => l.StartsWith("ping ", StringComparison.Ordinal) && l.Contains("8 bytes echoed in", StringComparison.Ordinal)), Is.EqualTo(3));
         Assert.That(text.Lines[^1], Does.Match(@"^--- 3 sent, 3 echoed, 0 failed; rtt min/avg/max = [\d.]+/[\d.]+/[\d.]+ ms$"));
+
+        // The device logs a request once it has answered it: the tool can have its last echo (and exit) a moment before.
+        int pings = 0;
+        await _host.Requests.WaitForAsync(r => r.Command == McpCommand.Ping && ++pings == 3).Within(); // each record is matched once
         IEnumerable<string> bodies = _host.Requests.Snapshot().Where(r => r.Command == McpCommand.Ping).Select(r => Convert.ToHexString(r.Body.Span));
         Assert.That(bodies.Distinct().Count(), Is.EqualTo(3), "each PING carries distinct bytes");
 
@@ -157,6 +161,7 @@ public sealed class DeviceCommandTests(LinkKind kind)
         ToolResult set = await RunAsync("config", "set", "--slot", "3", "0=250", "4=0x10");
         Assert.That(set.ExitCode, Is.Zero, set.ToString());
         Assert.That(set.Lines.Single(), Is.EqualTo("slot 3 configuration version 0 -> 1: 0=250 4=16"));
+        await _host.Requests.WaitForAsync(r => r.Command == McpCommand.ConfigSet).Within(); // logged once answered (see Ping_sends_distinct_bytes_and_prints_rtts)
         Assert.That(_host.Requests.Snapshot().Select(r => r.CommandName).TakeLast(2), Is.EqualTo(new[] { "CONFIG_GET", "CONFIG_SET" }));
 
         ToolResult json = await RunAsync("config", "get", "--slot", "3", "--json");
@@ -249,7 +254,8 @@ public sealed class DeviceCommandTests(LinkKind kind)
         Assert.That(text.Lines, Has.Some.Match(@"│\s+│\s+│ 1\s+│ level\s+│ 42\s+│"));
         Assert.That(text.Lines, Has.None.Contain("command"), "a write-only register cannot be read");
 
-        ToolResult json = await RunAsync("monitor", "--refresh", "20", "--for", "0.3", "--json");
+        // --for also bounds the first snapshot's READs: a second leaves a loaded machine room for them.
+        ToolResult json = await RunAsync("monitor", "--refresh", "20", "--for", "1", "--json");
         Assert.That(json.ExitCode, Is.Zero, json.ToString());
         JsonObject[] snapshots = json.JsonOfType("snapshot");
         Assert.That(snapshots, Is.Not.Empty);

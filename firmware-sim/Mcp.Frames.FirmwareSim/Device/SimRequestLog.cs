@@ -2,7 +2,9 @@ namespace Mcp.Frames.FirmwareSim.Device;
 
 /// <summary>
 /// The requests the device received, newest last, for embedding tests and demos: a bounded history, a total count,
-/// and a way to await a request that matches a condition.
+/// and a way to await a request that matches a condition. A request is recorded with its answer's status, once that
+/// answer has been sent: a client can hold the answer a moment before the record exists, so a test that checks the
+/// log after a request awaits the record (<see cref="WaitForAsync"/>) rather than reading <see cref="Snapshot"/> at once.
 /// </summary>
 public sealed class SimRequestLog
 {

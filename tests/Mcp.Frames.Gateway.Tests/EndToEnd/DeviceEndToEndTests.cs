@@ -143,6 +143,9 @@ public sealed class DeviceEndToEndTests(LinkKind kind) : GatewayTestBase
         Task<LogEntry> refused = Logs.WaitForAsync(e => e.Message.Contains("edit refused", StringComparison.Ordinal));
         await rig.WriteDesiredAsync("""{ "gw-e2e": { "3": { "0": "hot" } } }""");
         LogEntry log = await refused;
+
+        // The refusal is logged before LastError shows it (on the watcher's timer thread).
+        await Bounded.UntilAsync(() => rig.Sync.LastError is not null, "the service reports the refused edit");
         Assert.Multiple(() =>
         {
             Assert.That(log.Message, Does.Contain("$['gw-e2e']['3']['0']"), "the message names the bad field");

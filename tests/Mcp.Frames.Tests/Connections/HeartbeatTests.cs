@@ -89,6 +89,9 @@ public class HeartbeatTests : ConnectionTestBase
         (FrameConnection gateway, RawPeer device, _) = CreateWithRawDevice();
         await device.SendAsync(McpCommand.Ping, 42, 1, 2, 3, 4);
         RawFrame answer = await device.ReadFrameAsync();
+
+        // The handler task counts the request once its reply has gone out: the answer can arrive a moment before.
+        await Bounded.UntilAsync(() => gateway.Statistics.InboundRequestsHandled >= 1, "the PING is counted as handled");
         Assert.Multiple(() =>
         {
             Assert.That(answer.Command, Is.EqualTo(McpCommand.Ping | 0x80));

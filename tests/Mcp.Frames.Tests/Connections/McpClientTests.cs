@@ -20,6 +20,8 @@ public class McpClientTests : ConnectionTestBase
 
         DeviceInfo info = await client.HelloAsync().WaitAsync(Bound);
 
+        // The device lowers its own limit once its HELLO answer has gone out: a moment after the gateway has it.
+        await Bounded.UntilAsync(() => pair.Device.MaxPayloadLength != 256, "the device applies the negotiated limit");
         Assert.Multiple(() =>
         {
             Assert.That(info.ProtocolVersion, Is.EqualTo(1));
@@ -157,11 +159,17 @@ public class McpClientTests : ConnectionTestBase
         await Clock.WaitForArmedAsync(timeout, armed + 1).WaitAsync(Bound);
         Clock.Advance(timeout);
         Assert.ThrowsAsync<RequestTimeoutException>(async () => await subscribing.WaitAsync(Bound));
+
+        // The SUBSCRIBE was written before its timeout fired, but the device handles it on its own tasks.
+        await Bounded.UntilAsync(() => !device.Subscriptions.IsEmpty, "the device has made the subscription");
         Assert.That(device.Subscriptions, Has.Count.EqualTo(1), "the device made it before the gateway gave up");
         byte made = device.Subscriptions.Keys.Single();
 
         answer.SetResult(); // the answer comes late, while its seq is still retired
         await device.WaitForUnsubscribeAsync().WaitAsync(Bound);
+
+        // The read loop counts the late answer after it has handed it to the observer that starts the UNSUBSCRIBE.
+        await Bounded.UntilAsync(() => pair.Gateway.Statistics.UnmatchedResponses >= 1, "the late answer is counted");
 
         Assert.Multiple(() =>
         {

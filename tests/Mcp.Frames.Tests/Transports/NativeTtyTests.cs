@@ -175,6 +175,10 @@ public class NativeTtyTests : PtyTransportTest
 
         await a.DisposeAsync();
         await b.DisposeAsync();
+
+        // Disposal waits for each thread's end signal, then joins it for a bounded grace only: on a loaded machine a
+        // thread can still be returning from its loop when DisposeAsync does.
+        await Bounded.UntilAsync(() => threads.All(t => !t.IsAlive), "the tty threads have ended");
         Assert.That(threads.Select(t => t.IsAlive), Is.All.False);
     }
 
@@ -226,6 +230,7 @@ public class NativeTtyTests : PtyTransportTest
         Assert.ThrowsAsync<TransportException>(async () => await pending.AsTask().WaitAsync(Limit));
 
         await a.DisposeAsync().AsTask().WaitAsync(Limit);
+        await Bounded.UntilAsync(() => threads.All(t => !t.IsAlive), "the tty threads have ended"); // see No_thread_is_left_running_after_dispose
         Assert.That(threads.Select(t => t.IsAlive), Is.All.False);
     }
 

@@ -233,19 +233,20 @@ public class SerialTransportTests(SerialBackend backend) : PtyTransportTest
     [Test]
     public async Task Bytes_arriving_keep_a_link_with_a_read_timeout_up()
     {
-        var options = new SerialTransportOptions { PortName = Pty.A, ReadTimeout = TimeSpan.FromMilliseconds(300), Backend = backend };
+        var options = new SerialTransportOptions { PortName = Pty.A, ReadTimeout = TimeSpan.FromSeconds(1), Backend = backend };
         await using ITransport a = await new SerialTransportConnector(options).ConnectAsync().AsTask().WaitAsync(Limit);
         await using ITransport b = await Connector(Pty.B).ConnectAsync().AsTask().WaitAsync(Limit);
 
-        // A frame every 100 ms for a second: never 300 ms of silence, so the link must stay up throughout.
-        Task<FrameCheck> atA = FrameTraffic.ReadAsync(a.Input, 10, stream: 6);
-        for (int i = 0; i < 10; i++)
+        // A frame every 100 ms for two seconds, twice the read timeout: never a second of silence, so the link must
+        // stay up throughout. (The timeout leaves a loaded machine room for a late delay or a slow socat.)
+        Task<FrameCheck> atA = FrameTraffic.ReadAsync(a.Input, 20, stream: 6);
+        for (int i = 0; i < 20; i++)
         {
             await Task.Delay(100);
             await FrameTraffic.WriteAsync(b.Output, 1, stream: 6, first: i);
         }
 
-        TcpTransportTests.AssertClean(await atA.WaitAsync(Limit), 10);
+        TcpTransportTests.AssertClean(await atA.WaitAsync(Limit), 20);
     }
 
     [Test]
