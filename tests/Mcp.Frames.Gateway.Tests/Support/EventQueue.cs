@@ -11,6 +11,9 @@ internal sealed class EventQueue<T>
     /// <summary>Every event read so far by <see cref="NextAsync"/>, in order (skipped ones included).</summary>
     public IReadOnlyList<T> Seen => _seen;
 
+    /// <summary>Events raised and not read yet by <see cref="NextAsync"/>.</summary>
+    public int Unread => _channel.Reader.Count;
+
     public void Add(T item) => _channel.Writer.TryWrite(item);
 
     /// <summary>The next event that matches, skipping the others.</summary>
