@@ -60,6 +60,35 @@ internal sealed class BenchLink : IAsyncDisposable
         return link;
     }
 
+    /// <summary>
+    /// The library's <see cref="TcpTransportConnector"/> and a gateway connection on it, to a plain socket answered by
+    /// <see cref="StartBlockingEcho"/>: the stack on one side only, as against a device's firmware.
+    /// </summary>
+    public static (FrameConnection Gateway, IAsyncDisposable Resources) TcpTransportToRawEcho(int requestLength, byte[] response)
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        ITransport client = new TcpTransportConnector("127.0.0.1", ((IPEndPoint)listener.LocalEndPoint!).Port).ConnectAsync().AsTask().GetAwaiter().GetResult();
+        Socket server = listener.Accept();
+        server.NoDelay = true;
+        Thread echo = StartBlockingEcho(server, requestLength, response);
+        var gateway = new FrameConnection(client, options: new FrameConnectionOptions { Name = "bench-gw", RequestTimeout = TimeSpan.FromSeconds(30) });
+        gateway.Start();
+        return (gateway, new RawEchoResources(gateway, client, server, echo));
+    }
+
+    private sealed class RawEchoResources(FrameConnection gateway, ITransport client, Socket server, Thread echo) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await gateway.CloseAsync();
+            await client.DisposeAsync();
+            echo.Join(TimeSpan.FromSeconds(5));
+            server.Dispose();
+        }
+    }
+
     /// <summary>A connected pair of loopback sockets with Nagle's algorithm off.</summary>
     public static (Socket Client, Socket Server) ConnectLoopback()
     {
@@ -93,10 +122,13 @@ internal sealed class BenchLink : IAsyncDisposable
 
     /// <summary>
     /// A background thread that answers every <paramref name="requestLength"/>-byte request on <paramref name="server"/>
-    /// with <paramref name="response"/>, with blocking calls, until the socket is shut down.
+    /// with <paramref name="response"/>, with blocking calls, until the socket is shut down. The answer carries the
+    /// request's seq (payload byte 0, frame offset 4; the XOR check is adjusted), as a device's would, so the same echo
+    /// answers a raw client and the library's.
     /// </summary>
     public static Thread StartBlockingEcho(Socket server, int requestLength, byte[] response)
     {
+        byte[] answer = [.. response];
         var echo = new Thread(() =>
         {
             byte[] request = new byte[requestLength];
@@ -104,7 +136,10 @@ internal sealed class BenchLink : IAsyncDisposable
             {
                 while (ReceiveExactly(server, request) == request.Length)
                 {
-                    server.Send(response);
+                    byte seq = request[4];
+                    answer[^1] ^= (byte)(answer[4] ^ seq);
+                    answer[4] = seq;
+                    server.Send(answer);
                 }
             }
             catch (SocketException)
@@ -118,12 +153,15 @@ internal sealed class BenchLink : IAsyncDisposable
     }
 
     /// <summary>Sends <paramref name="count"/> PINGs one after the other through the gateway connection.</summary>
-    public async Task<int> PingAsync(ReadOnlyMemory<byte> body, int count)
+    public Task<int> PingAsync(ReadOnlyMemory<byte> body, int count) => PingAsync(Gateway, body, count);
+
+    /// <summary>Sends <paramref name="count"/> PINGs one after the other through <paramref name="gateway"/>.</summary>
+    public static async Task<int> PingAsync(FrameConnection gateway, ReadOnlyMemory<byte> body, int count)
     {
         int total = 0;
         for (int i = 0; i < count; i++)
         {
-            using Response response = await Gateway.SendRequestAsync(McpCommand.Ping, body);
+            using Response response = await gateway.SendRequestAsync(McpCommand.Ping, body);
             total += response.Body.Length;
         }
 

@@ -29,6 +29,8 @@ public class TcpRoundTripBenchmarks
     private BenchLink _link = null!;
     private McpClient _client = null!;
     private BenchLink _transportLink = null!;
+    private FrameConnection _rawDeviceGateway = null!;
+    private IAsyncDisposable _rawDevice = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -44,6 +46,7 @@ public class TcpRoundTripBenchmarks
         _link = BenchLink.Tcp();
         _client = new McpClient(_link.Gateway);
         _transportLink = BenchLink.TcpTransports();
+        (_rawDeviceGateway, _rawDevice) = BenchLink.TcpTransportToRawEcho(_requestFrame.Length, _responseFrame);
     }
 
     [GlobalCleanup]
@@ -59,6 +62,7 @@ public class TcpRoundTripBenchmarks
         _asyncServer.Dispose();
         await _link.DisposeAsync();
         await _transportLink.DisposeAsync();
+        await _rawDevice.DisposeAsync();
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Batch)]
@@ -101,6 +105,13 @@ public class TcpRoundTripBenchmarks
 
     [Benchmark(OperationsPerInvoke = Batch)]
     public Task<TimeSpan> McpClientPing_Tcp() => BenchLink.PingAsync(_client, Batch);
+
+    /// <summary>
+    /// The gateway side only: the library's connection over its <see cref="Transports.TcpTransportConnector"/> to the
+    /// baseline's own blocking echo thread, which plays the device's firmware.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public Task<int> ConnectionPing_TcpTransport_ToRawEcho() => BenchLink.PingAsync(_rawDeviceGateway, _body, Batch);
 
 
     private static async ValueTask<int> ReceiveExactlyAsync(Socket socket, byte[] buffer)
