@@ -56,14 +56,28 @@ public sealed class DesiredConfiguration
         return Parse(json, path);
     }
 
-    /// <summary>The largest file read (1 MiB): far more than any fleet's configuration, and a bound on a wrong path such as /dev/zero.</summary>
+    /// <summary>The largest file read (1 MiB): far more than any fleet's configuration, and a bound on a wrong path (a log file, an image).</summary>
     public const int MaxFileBytes = 1024 * 1024;
 
     private static string ReadBounded(string path)
     {
         // Opening a FIFO blocks until something writes to it, which would hang startup; a FIFO and a device report a
-        // length of 0, as does an empty file, which is no configuration either. So a length of 0 is refused unopened.
-        if (new FileInfo(path) is { Exists: true, Length: 0 })
+        // length of 0, as does an empty file, which is no configuration either. So a length of 0 is refused unopened,
+        // looked up at the end of any chain of symbolic links (a link reports its own length).
+        FileSystemInfo file = new FileInfo(path);
+        if (file.LinkTarget is not null)
+        {
+            FileSystemInfo? target = file.ResolveLinkTarget(returnFinalTarget: true);
+            if (target is null || !target.Exists)
+            {
+                // A dangling link, or one to something that is not in the file system (a pipe seen through /proc).
+                throw new IOException($"it is a symbolic link to {target?.FullName ?? file.LinkTarget}, which is not a file");
+            }
+
+            file = target;
+        }
+
+        if (file is FileInfo { Exists: true, Length: 0 })
         {
             throw new IOException("it is empty, or is not a regular file (a FIFO or a device)");
         }

@@ -76,6 +76,16 @@ public class DesiredConfigurationTests
             InvalidDataException? refused = await load.WaitAsync(TimeSpan.FromSeconds(10));
             Assert.That(refused!.Message, Is.EqualTo($"Desired configuration {fifo}: cannot be read: it is empty, or is not a regular file (a FIFO or a device)"));
 
+            // Through a symbolic link (which reports its own length) the same.
+            string toFifo = Path.Combine(directory, "to-fifo.json");
+            File.CreateSymbolicLink(toFifo, fifo);
+            InvalidDataException? linked = await Task.Factory.StartNew(() => Assert.Throws<InvalidDataException>(() => DesiredConfiguration.Load(toFifo)), TaskCreationOptions.LongRunning).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.That(linked!.Message, Does.Contain(toFifo).And.Contain("not a regular file"));
+
+            string dangling = Path.Combine(directory, "dangling.json");
+            File.CreateSymbolicLink(dangling, Path.Combine(directory, "gone.json"));
+            Assert.That(Assert.Throws<InvalidDataException>(() => DesiredConfiguration.Load(dangling))!.Message, Does.Contain("gone.json, which is not a file"));
+
             string empty = Path.Combine(directory, "empty.json");
             File.WriteAllText(empty, "");
             Assert.That(Assert.Throws<InvalidDataException>(() => DesiredConfiguration.Load(empty))!.Message, Does.Contain(empty).And.Contain("it is empty"));
