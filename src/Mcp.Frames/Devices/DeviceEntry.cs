@@ -114,8 +114,8 @@ public sealed class DeviceEntry
 
             static WatchStatus Describe(ResilientSubscription watch)
             {
-                RemoteStatusException? refused = watch.LastRefusal;
-                WatchState state = refused is not null ? WatchState.Refused : watch.IsSubscribed ? WatchState.Subscribed : WatchState.Pending;
+                (bool subscribed, RemoteStatusException? refused) = watch.Standing;
+                WatchState state = subscribed ? WatchState.Subscribed : refused is not null ? WatchState.Refused : WatchState.Pending;
                 string? refusal = refused is null ? null : $"{refused.StatusName} (0x{refused.Status:X2}){(refused.RemoteMessage is { } text ? ": " + text : "")}";
                 return new WatchStatus(watch.Request, state, refusal, watch.Received, watch.LostEvents);
             }

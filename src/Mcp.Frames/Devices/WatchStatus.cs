@@ -15,12 +15,15 @@ public sealed record WatchStatus(SubscribeRequest Request, WatchState State, str
 /// <summary>The states of a watch.</summary>
 public enum WatchState
 {
-    /// <summary>Not subscribed on the connection open now: the link is down, or the SUBSCRIBE is under way.</summary>
+    /// <summary>
+    /// Not subscribed on the connection open now: the link is down, the SUBSCRIBE is under way, or it failed in a way the
+    /// log reports (a malformed answer).
+    /// </summary>
     Pending,
 
     /// <summary>The device holds the subscription on the open connection.</summary>
     Subscribed,
 
-    /// <summary>The device refused the last SUBSCRIBE (it is asked again at the next connection).</summary>
+    /// <summary>The device refused the SUBSCRIBE on the connection open now (it is asked again on the next one).</summary>
     Refused,
 }

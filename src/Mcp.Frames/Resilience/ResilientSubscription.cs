@@ -16,12 +16,15 @@ public sealed class ResilientSubscription : IAsyncDisposable
     private readonly OneWaySubscriptionOptions? _queue;
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
+    private readonly TaskCompletionSource _stoppedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource<McpSubscription?> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private McpSubscription? _current;
     private McpSubscription? _ended;
     private McpSubscription? _reading;
     private long _lostOnEnded;
     private bool _stopped;
+    private RemoteStatusException? _refusal;
+    private FrameConnection? _refusedOn; // the connection the refusal came on: it stands while that one is open
     private McpSubscription? _gapBefore; // the re-subscription whose first event carries the reconnect gap
     private long _lastEvent;
     private long _lostAcrossReconnects;
@@ -76,6 +79,26 @@ public sealed class ResilientSubscription : IAsyncDisposable
         }
     }
 
+    /// <summary>Completes when the subscription is stopped (disposed, or its session disposed).</summary>
+    internal Task Stopped => _stoppedSignal.Task;
+
+    /// <summary>
+    /// Whether the device holds the subscription on the open connection, and the refusal of the last attempt if the
+    /// connection it came on is still open: read together, under one lock, so the two never disagree.
+    /// </summary>
+    internal (bool Subscribed, RemoteStatusException? Refusal) Standing
+    {
+        get
+        {
+            lock (_lock)
+            {
+                bool subscribed = _current is { IsConnectionOpen: true } && !_stopped;
+                RemoteStatusException? refusal = _refusedOn is { IsOpen: true } ? _refusal : null;
+                return (subscribed, subscribed ? null : refusal);
+            }
+        }
+    }
+
     /// <summary>The id the device gave this subscription on the latest connection it was made on, if any.</summary>
     internal byte? LastSubscriptionId
     {
@@ -101,7 +124,16 @@ public sealed class ResilientSubscription : IAsyncDisposable
     }
 
     /// <summary>The device's refusal of the last attempt to subscribe, if it refused (for example NO_SUCH_MODULE).</summary>
-    public RemoteStatusException? LastRefusal { get; private set; }
+    public RemoteStatusException? LastRefusal
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _refusal;
+            }
+        }
+    }
 
     /// <summary>Reads events across connections until the subscription is disposed.</summary>
     /// <param name="cancellationToken">Stops reading.</param>
@@ -170,6 +202,7 @@ public sealed class ResilientSubscription : IAsyncDisposable
         lock (_lock)
         {
             _stopped = true;
+            _stoppedSignal.TrySetResult();
             _next.TrySetResult(null);
             McpSubscription? current = _current;
             _current = null;
@@ -187,13 +220,17 @@ public sealed class ResilientSubscription : IAsyncDisposable
         catch (RemoteStatusException refused)
         {
             // The device refuses this subscription; that must not fail the whole session.
-            LastRefusal = refused;
+            lock (_lock)
+            {
+                (_refusal, _refusedOn) = (refused, client.Connection);
+            }
+
             return;
         }
 
-        LastRefusal = null;
         lock (_lock)
         {
+            (_refusal, _refusedOn) = (null, null);
             if (_stopped)
             {
                 _ = subscription.DisposeAsync();

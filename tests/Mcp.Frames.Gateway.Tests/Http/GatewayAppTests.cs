@@ -84,7 +84,7 @@ public sealed class GatewayAppTests : GatewayTestBase
         await Await.ValueAsync(device, v => v is { Slot: 3, Register: 0, Value: 150 }, "of the set point at the desired 150");
         sim.Device.SetRegister(1, 1, 1); // an on-change watch publishes on a change
         await Await.ValueAsync(device, v => v is { Slot: 1, Register: 1, Value: 1 }, "of relay 1, switched on");
-        await Await.UntilAsync(registry, () => device.Watches.Count(w => w.State == WatchState.Subscribed) == 2, "two watches subscribed");
+        await Await.UntilAsync(registry, () => device.Watches.Select(w => w.State).SequenceEqual([WatchState.Subscribed, WatchState.Subscribed, WatchState.Refused]), "two watches subscribed, the third refused");
 
         // GET /devices: the list, without values.
         DeviceStatistics before = device.Statistics;
