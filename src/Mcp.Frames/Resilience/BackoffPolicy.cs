@@ -16,6 +16,8 @@ public sealed class BackoffPolicy
     /// <summary>How much the cap grows per attempt (default 2).</summary>
     public double Multiplier { get; init; } = 2.0;
 
+    private static readonly TimeSpan LongestDelay = TimeSpan.FromDays(24);
+
     /// <summary>
     /// Failed connect attempts in a row after which the link gives up and faults (a connection that opens starts the
     /// count over); <see langword="null"/> (the default) for unlimited.
@@ -40,6 +42,12 @@ public sealed class BackoffPolicy
         if (Maximum < Initial)
         {
             throw new ArgumentOutOfRangeException(nameof(Maximum), Maximum, $"Maximum must be at least Initial ({Initial}).");
+        }
+
+        if (Maximum > LongestDelay)
+        {
+            // A timer cannot wait longer (Task.Delay refuses about 49.7 days and more); a link would fail at its first wait.
+            throw new ArgumentOutOfRangeException(nameof(Maximum), Maximum, $"Maximum must be at most {LongestDelay.TotalDays:0} days.");
         }
 
         if (!(Multiplier >= 1.0) || double.IsInfinity(Multiplier))

@@ -20,6 +20,7 @@ public sealed class McpSession : IAsyncDisposable
     private readonly TimeSpan? _bootIdCheckInterval;
     private readonly TimeProvider _time;
     private readonly BackoffPolicy _resendBackoff;
+    private readonly TimeSpan _resendFloor;
     private readonly ILogger _logger;
     private McpClient? _client;
     private DeviceInfo? _device;
@@ -44,6 +45,7 @@ public sealed class McpSession : IAsyncDisposable
         _bootIdCheckInterval = options.BootIdCheckInterval;
         _time = options.Link.Connection.TimeProvider;
         _resendBackoff = options.Link.Backoff;
+        _resendFloor = options.Link.Connection.RequestTimeout;
         _logger = options.Link.Connection.LoggerFactory.CreateLogger<McpSession>();
 
         // The session's hook goes on a copy: the caller's options may serve other sessions, each with its own HELLO
@@ -164,9 +166,9 @@ public sealed class McpSession : IAsyncDisposable
     /// <summary>
     /// Subscribes on a connection that is already open, in the background. A SUBSCRIBE that gets no answer is sent
     /// again for as long as this connection is open (when it ends, the next session subscribes): the first time at
-    /// once (a lost frame), then after the link's backoff caps (<see cref="BackoffPolicy.Cap"/> 1, 2, …), so that a
-    /// device that answers everything but SUBSCRIBE is not asked, and logged, once per timeout forever. Every outcome is
-    /// observed here.
+    /// once (a lost frame), then after the link's backoff caps (<see cref="BackoffPolicy.Cap"/> 1, 2, …), each at
+    /// least one request timeout, so that a device that answers everything but SUBSCRIBE is not asked, and logged,
+    /// once per timeout forever. Every outcome is observed here.
     /// </summary>
     private async Task AttachWhileOpenAsync(ResilientSubscription subscription, McpClient client)
     {
@@ -179,11 +181,11 @@ public sealed class McpSession : IAsyncDisposable
             }
             catch (RequestTimeoutException ex)
             {
-                TimeSpan pause = attempt == 1 ? TimeSpan.Zero : _resendBackoff.Cap(attempt - 1);
+                TimeSpan pause = attempt == 1 ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Max(_resendBackoff.Cap(attempt - 1).Ticks, _resendFloor.Ticks));
                 LinkLog.SubscribeUnanswered(_logger, Link.Name, subscription.Request.ToString(), attempt, pause.TotalMilliseconds, ex.Message);
-                if (pause > TimeSpan.Zero && !await PauseWhileOpenAsync(client.Connection, pause).ConfigureAwait(false))
+                if (pause > TimeSpan.Zero && !await PauseWhileOpenAsync(client.Connection, subscription, pause).ConfigureAwait(false))
                 {
-                    return; // the link ended meanwhile: the next session subscribes
+                    return; // the link ended, or the subscription was disposed, meanwhile: the next session subscribes
                 }
             }
             catch (Exception ex) when (ex is ConnectionClosedException or OperationCanceledException)
@@ -200,14 +202,17 @@ public sealed class McpSession : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits <paramref name="pause"/> on the session's clock; <see langword="false"/> when the connection ended first.</summary>
-    private async Task<bool> PauseWhileOpenAsync(FrameConnection connection, TimeSpan pause)
+    /// <summary>
+    /// Waits <paramref name="pause"/> on the session's clock; <see langword="false"/> when the connection ended or the
+    /// subscription was stopped first.
+    /// </summary>
+    private async Task<bool> PauseWhileOpenAsync(FrameConnection connection, ResilientSubscription subscription, TimeSpan pause)
     {
         using var timer = new CancellationTokenSource();
         Task delay = Task.Delay(pause, _time, timer.Token);
-        Task first = await Task.WhenAny(delay, connection.Completion).ConfigureAwait(false);
-        timer.Cancel(); // the connection ended first: the timer goes with it
-        return first == delay && connection.IsOpen;
+        Task first = await Task.WhenAny(delay, connection.Completion, subscription.Stopped).ConfigureAwait(false);
+        timer.Cancel(); // ended another way first: the timer goes with it
+        return first == delay && connection.IsOpen && !subscription.IsStopped;
     }
 
     /// <summary>Subscribes; a refusal by the device does not fail the session, and is logged (with its status and message).</summary>

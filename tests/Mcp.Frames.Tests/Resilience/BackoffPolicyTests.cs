@@ -56,4 +56,12 @@ public class BackoffPolicyTests
         var ex = Assert.Throws<ArgumentOutOfRangeException>(policy.Validate);
         Assert.That(ex!.ParamName, Is.EqualTo(setting));
     }
+
+    [Test]
+    public void A_maximum_longer_than_a_timer_can_wait_is_refused()
+    {
+        Assert.DoesNotThrow(new BackoffPolicy { Maximum = TimeSpan.FromDays(24) }.Validate);
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(new BackoffPolicy { Maximum = TimeSpan.FromDays(60) }.Validate);
+        Assert.That((ex!.ParamName, ex.Message), Is.EqualTo(("Maximum", "Maximum must be at most 24 days. (Parameter 'Maximum')\nActual value was 60.00:00:00.".Replace("\n", Environment.NewLine))));
+    }
 }
