@@ -21,7 +21,7 @@ public class McpClientTests : ConnectionTestBase
         DeviceInfo info = await client.HelloAsync().WaitAsync(Bound);
 
         // The device lowers its own limit once its HELLO answer has gone out: a moment after the gateway has it.
-        await Bounded.UntilAsync(() => pair.Device.MaxPayloadLength != 256, "the device applies the negotiated limit");
+        await Bounded.UntilAsync(() => pair.Device.MaxPayloadLength == expected, $"the device applies the negotiated limit, {expected}");
         Assert.Multiple(() =>
         {
             Assert.That(info.ProtocolVersion, Is.EqualTo(1));
