@@ -157,23 +157,24 @@ public sealed partial class FrameConnection
             {
                 _responseBuffers.Return(buffer); // lost the race to a timeout or cancellation
             }
-
-            if (lateAnswer is not null)
-            {
-                OnLateAnswer(lateAnswer, command, key, payload); // given up a moment before its answer came
-            }
-        }
-        else if (key >= 0 && TakeLateAnswerWatch(key) is { } observer)
-        {
-            // A request given up once sent left its observer in its place (see RemoveFailedPending).
-            OnLateAnswer(observer, command, key, payload);
         }
 
+        // Counted before an observer acts on it, so that whoever sees the observer's work (an UNSUBSCRIBE) sees the count.
         Interlocked.Increment(ref _unmatched);
         _telemetry.UnmatchedResponses.Add(1, _linkTag);
         if (_logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
         {
             ConnectionLog.UnmatchedResponse(_logger, Name, DescribeCommand(command), key >= 0 ? _matcher.DescribeKey(key) : "no key");
+        }
+
+        if (lateAnswer is not null)
+        {
+            OnLateAnswer(lateAnswer, command, key, payload); // given up a moment before its answer came
+        }
+        else if (pending is null && key >= 0 && TakeLateAnswerWatch(key) is { } observer)
+        {
+            // A request given up once sent left its observer in its place (see RemoveFailedPending).
+            OnLateAnswer(observer, command, key, payload);
         }
     }
 
