@@ -67,8 +67,7 @@ public sealed class EmbeddingTests
 
         Assert.That(served, Is.EqualTo(5), "links keep being served");
 
-        // LinkOpened is raised once the link's session has started: its HELLO can be answered a moment before.
-        await Bounded.UntilAsync(() => Volatile.Read(ref opened) >= 5, "every served link is reported");
+        // LinkOpened is raised before the link's session serves anything: every link answered was reported.
         Assert.That(opened, Is.EqualTo(5), "and each was reported");
     }
 

@@ -61,7 +61,10 @@ public sealed partial class SimHost : IAsyncDisposable
         };
     }
 
-    /// <summary>Raised when a link is served (a TCP connection accepted, a serial or pty session started, an in-memory link made).</summary>
+    /// <summary>
+    /// Raised when a link is served (a TCP connection accepted, a serial or pty session started, an in-memory link made),
+    /// before its first request is handled.
+    /// </summary>
     public event Action<SimLinkInfo>? LinkOpened;
 
     /// <summary>Raised when a link has ended.</summary>
@@ -245,9 +248,10 @@ public sealed partial class SimHost : IAsyncDisposable
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
-        session.Start();
+        // Reported before the session serves its first request, so that a handler sees the link before its traffic.
         HostLog.LinkOpened(_logger, inner.Name, link);
         RaiseLinkEvent(LinkOpened, info);
+        session.Start();
         return session;
     }
 
