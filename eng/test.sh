@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Installs what the tests need (socat for pseudo-terminal pairs) and runs every test.
 # With --bench-smoke (the default when CI=true) it also runs every benchmark once (eng/bench.sh --smoke),
-# counted as one more test, so that no benchmark breaks unnoticed.
+# counted as one more test, so that no benchmark breaks unnoticed; with --fuzz-smoke (also the default when CI=true)
+# it fuzzes each fuzz target for 20 s under AFL++ (eng/fuzz.sh, which installs afl++ and SharpFuzz's tool), counted
+# as one more test that fails on any crash or hang.
 # Prints "N passed, N failed[, N skipped]" as its last line; exits non-zero if any test failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-smoke=0
-[ "${CI:-}" = "true" ] && smoke=1
+smoke=0; fuzz=0
+[ "${CI:-}" = "true" ] && { smoke=1; fuzz=1; }
 for a in "$@"; do
   case "$a" in
     --bench-smoke) smoke=1 ;;
     --no-bench-smoke) smoke=0 ;;
-    *) echo "eng/test.sh: unknown option '$a' (known: --bench-smoke, --no-bench-smoke)" >&2; exit 2 ;;
+    --fuzz-smoke) fuzz=1 ;;
+    --no-fuzz-smoke) fuzz=0 ;;
+    *) echo "eng/test.sh: unknown option '$a' (known: --bench-smoke, --no-bench-smoke, --fuzz-smoke, --no-fuzz-smoke)" >&2; exit 2 ;;
   esac
 done
 
@@ -48,6 +52,15 @@ if [ "$smoke" = 1 ]; then
   else
     failed=$((failed + 1)); status=1
     tail -n 60 "$results/bench-smoke.log"; echo "benchmark smoke run: FAILED"
+  fi
+fi
+if [ "$fuzz" = 1 ]; then
+  echo "fuzz smoke run (eng/fuzz.sh --seconds 20)..."
+  if ./eng/fuzz.sh --seconds 20 > "$results/fuzz-smoke.log" 2>&1; then
+    passed=$((passed + 1)); grep -E "^(frames|bodies): " "$results/fuzz-smoke.log"; echo "fuzz smoke run: passed"
+  else
+    failed=$((failed + 1)); status=1
+    tail -n 60 "$results/fuzz-smoke.log"; echo "fuzz smoke run: FAILED"
   fi
 fi
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then echo "no tests ran" >&2; failed=1; status=1; fi
