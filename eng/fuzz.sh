@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of the frame parser and the MCP/1 body readers with AFL++ and SharpFuzz.
+# Coverage-guided fuzzing of the frame parser, the MCP/1 body readers and the desired-configuration reader with
+# AFL++ and SharpFuzz.
 #
-#   eng/fuzz.sh [--seconds N] [--out DIR] [TARGET...]     targets: frames, bodies (default: both); N default 60
+#   eng/fuzz.sh [--seconds N] [--out DIR] [TARGET...]     targets: frames, bodies, desired (default: all); N default 60
 #
 # Installs what it needs (afl++ with apt-get, the SharpFuzz instrumentation tool as a dotnet tool), builds
 # tests/Mcp.Frames.Fuzz, instruments its copy of Mcp.Frames.dll, writes each target's seeds (made with the library's
@@ -19,11 +20,11 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "eng/fuzz.sh: --seconds needs a whole number of seconds, at least 1 (got '${2:-}')" >&2; exit 2; }; seconds=$2; shift 2 ;;
     --out) [ -n "${2:-}" ] || { echo "eng/fuzz.sh: --out needs a directory" >&2; exit 2; }; out=$2; shift 2 ;;
-    frames|bodies) targets+=("$1"); shift ;;
-    *) echo "eng/fuzz.sh: unknown argument '$1' (known: --seconds N, --out DIR, frames, bodies)" >&2; exit 2 ;;
+    frames|bodies|desired) targets+=("$1"); shift ;;
+    *) echo "eng/fuzz.sh: unknown argument '$1' (known: --seconds N, --out DIR, frames, bodies, desired)" >&2; exit 2 ;;
   esac
 done
-[ ${#targets[@]} -eq 0 ] && targets=(frames bodies)
+[ ${#targets[@]} -eq 0 ] && targets=(frames bodies desired)
 
 if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
 if ! command -v afl-fuzz >/dev/null 2>&1; then

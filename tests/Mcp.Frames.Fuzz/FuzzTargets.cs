@@ -19,6 +19,7 @@ internal static class FuzzTargets
     {
         ["frames"] = Frames,
         ["bodies"] = Bodies,
+        ["desired"] = Desired,
     };
 
     private static readonly int[] Limits = [256, 0, 16, 65535];
@@ -54,6 +55,16 @@ internal static class FuzzTargets
             new UnsubscribeRequest(1),
             new EventPayload(1, 7, 1000, new[] { 42, -1 }),
         ];
+        if (target == "desired")
+        {
+            yield return "{ \"sim-001\": { \"3\": { \"0\": 150, \"5\": -2 } }, \"gw\": {} }"u8.ToArray();
+            yield return "// comment\n{ \"a\": { \"255\": { \"65535\": 2147483647, }, }, }"u8.ToArray();
+            yield return "{ \"a\": { \"1\": { \"0\": 1 } }, \"a\": {} }"u8.ToArray(); // a device twice
+            yield return "\uFEFF{ \"a\": { \"01\": { \"0\": 1.5 } } }"u8.ToArray();
+            yield return "[1, 2]"u8.ToArray();
+            yield break;
+        }
+
         if (target == "bodies")
         {
             for (int i = 0; i < bodies.Length; i++)
@@ -190,6 +201,24 @@ internal static class FuzzTargets
         catch (ProtocolException ex)
         {
             Check(ex.Message.Length > 0, "a protocol error says what is wrong");
+        }
+    }
+
+    /// <summary>
+    /// The desired-configuration reader (a file an operator edits while the gateway runs): any text must either load or
+    /// raise <see cref="InvalidDataException"/> naming the source, never another exception.
+    /// </summary>
+    public static void Desired(byte[] input)
+    {
+        string text = System.Text.Encoding.UTF8.GetString(input);
+        try
+        {
+            Devices.DesiredConfiguration loaded = Devices.DesiredConfiguration.Parse(text, "fuzz.json");
+            Check(loaded is not null, "a configuration that loads is an object");
+        }
+        catch (InvalidDataException ex)
+        {
+            Check(ex.Message.StartsWith("fuzz.json: ", StringComparison.Ordinal), $"the error names the file: {ex.Message}");
         }
     }
 
