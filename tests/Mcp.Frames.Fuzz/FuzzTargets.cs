@@ -136,7 +136,7 @@ internal static class FuzzTargets
         }
 
         parser = new FrameParser(limit);
-        ReadOnlySequence<byte> segmented = Chain(chunks);
+        ReadOnlySequence<byte> segmented = TestSegment.Chain(chunks);
         sink = new CollectingSink();
         parser.ParseAll(ref segmented, ref sink, isCompleted: true);
         Same(sink.Texts, expectedTexts, "segments: frames");
@@ -241,23 +241,6 @@ internal static class FuzzTargets
         return values.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static ReadOnlySequence<byte> Chain(List<ReadOnlyMemory<byte>> chunks)
-    {
-        if (chunks.Count == 0)
-        {
-            return ReadOnlySequence<byte>.Empty;
-        }
-
-        var first = new Segment(chunks[0], 0);
-        Segment end = first;
-        for (int i = 1; i < chunks.Count; i++)
-        {
-            end = end.Append(chunks[i]);
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, end, end.Memory.Length);
-    }
-
     private static void Same(IEnumerable<string> actual, string[] expected, string what)
     {
         string[] got = [.. actual];
@@ -272,22 +255,6 @@ internal static class FuzzTargets
         if (!condition)
         {
             throw new FuzzFailure(what);
-        }
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
         }
     }
 }
