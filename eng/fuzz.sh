@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of the frame parser, the MCP/1 body readers and the desired-configuration reader with
-# AFL++ and SharpFuzz.
+# Coverage-guided fuzzing of the frame parser, the MCP/1 body readers, the desired-configuration reader and
+# firmware-sim's device definition with AFL++ and SharpFuzz.
 #
-#   eng/fuzz.sh [--seconds N] [--out DIR] [TARGET...]     targets: frames, bodies, desired (default: all); N default 60
+#   eng/fuzz.sh [--seconds N] [--out DIR] [TARGET...]     targets: frames, bodies, desired, device (default: all); N default 60
 #
 # Installs what it needs (afl++ with apt-get, the SharpFuzz instrumentation tool as a dotnet tool), builds
-# tests/Mcp.Frames.Fuzz, instruments its copy of Mcp.Frames.dll, writes each target's seeds (made with the library's
+# tests/Mcp.Frames.Fuzz, instruments its copies of Mcp.Frames.dll and Mcp.Frames.FirmwareSim.dll, writes each target's seeds (made with the library's
 # own writers), and runs afl-fuzz on each target for N seconds. Prints the executions, paths found and crashes of each
 # run; a crash is replayed in-process to print the input and the failure, and copied into
 # tests/Mcp.Frames.Fuzz/regressions/TARGET/ so that the unit tests replay it from then on. Exits 1 if any target
@@ -20,11 +20,11 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "eng/fuzz.sh: --seconds needs a whole number of seconds, at least 1 (got '${2:-}')" >&2; exit 2; }; seconds=$2; shift 2 ;;
     --out) [ -n "${2:-}" ] || { echo "eng/fuzz.sh: --out needs a directory" >&2; exit 2; }; out=$2; shift 2 ;;
-    frames|bodies|desired) targets+=("$1"); shift ;;
-    *) echo "eng/fuzz.sh: unknown argument '$1' (known: --seconds N, --out DIR, frames, bodies, desired)" >&2; exit 2 ;;
+    frames|bodies|desired|device) targets+=("$1"); shift ;;
+    *) echo "eng/fuzz.sh: unknown argument '$1' (known: --seconds N, --out DIR, frames, bodies, desired, device)" >&2; exit 2 ;;
   esac
 done
-[ ${#targets[@]} -eq 0 ] && targets=(frames bodies desired)
+[ ${#targets[@]} -eq 0 ] && targets=(frames bodies desired device)
 
 if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
 if ! command -v afl-fuzz >/dev/null 2>&1; then
@@ -50,8 +50,10 @@ dotnet build tests/Mcp.Frames.Fuzz -c Release -nologo -v q -o "$bin" >"$work/bui
 # not instrumented itself, hence AFL_SKIP_BIN_CHECK below. The tool runs on the current runtime whatever it was built for.
 afl="$work/bin-afl"
 rm -rf "$afl" && cp -r "$bin" "$afl"
-DOTNET_ROLL_FORWARD=Major "$tools/sharpfuzz" "$afl/Mcp.Frames.dll" >"$work/instrument.log" 2>&1 \
-  || { cat "$work/instrument.log"; echo "eng/fuzz.sh: instrumenting Mcp.Frames.dll failed" >&2; exit 1; }
+for dll in Mcp.Frames.dll Mcp.Frames.FirmwareSim.dll; do
+  DOTNET_ROLL_FORWARD=Major "$tools/sharpfuzz" "$afl/$dll" >"$work/instrument.log" 2>&1 \
+    || { cat "$work/instrument.log"; echo "eng/fuzz.sh: instrumenting $dll failed" >&2; exit 1; }
+done
 
 status=0
 for target in "${targets[@]}"; do

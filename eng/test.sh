@@ -57,7 +57,7 @@ fi
 if [ "$fuzz" = 1 ]; then
   echo "fuzz smoke run (eng/fuzz.sh --seconds 20)..."
   if ./eng/fuzz.sh --seconds 20 > "$results/fuzz-smoke.log" 2>&1; then
-    passed=$((passed + 1)); grep -E "^(frames|bodies|desired): " "$results/fuzz-smoke.log"; echo "fuzz smoke run: passed"
+    passed=$((passed + 1)); grep -E "^(frames|bodies|desired|device): " "$results/fuzz-smoke.log"; echo "fuzz smoke run: passed"
   else
     failed=$((failed + 1)); status=1
     tail -n 60 "$results/fuzz-smoke.log"; echo "fuzz smoke run: FAILED"

@@ -20,6 +20,7 @@ internal static class FuzzTargets
         ["frames"] = Frames,
         ["bodies"] = Bodies,
         ["desired"] = Desired,
+        ["device"] = Device,
     };
 
     private static readonly int[] Limits = [256, 0, 16, 65535];
@@ -55,6 +56,31 @@ internal static class FuzzTargets
             new UnsubscribeRequest(1),
             new EventPayload(1, 7, 1000, new[] { 42, -1 }),
         ];
+        if (target == "device")
+        {
+            yield return """
+                { "deviceId": "sim-001", "firmware": "1.2.3", "maxPayload": 256,
+                  "modules": [
+                    { "slot": 1, "type": "relay", "name": "relays", "outputs": 4 },
+                    { "slot": 2, "type": "temperature", "name": "boiler" },
+                    { "slot": 3, "type": "registers", "name": "custom",
+                      "registers": [
+                        { "address": 0, "name": "setpoint", "access": "config", "value": 100 },
+                        { "address": 1, "name": "ticks", "access": "r", "behavior": { "kind": "increment", "periodMs": 100 } } ] } ],
+                  "faults": { "seed": 1 } }
+                """u8.ToArray();
+            yield return "{ \"deviceId\": \"x\", \"modules\": [ { \"slot\": 1, \"type\": \"counter\", \"name\": \"c\", \"counters\": 300 } ] }"u8.ToArray();
+            yield return "{ \"modules\": [] }"u8.ToArray();
+            yield return """
+                { "deviceId": "io", "modules": [
+                  { "slot": 2, "type": "digital-input", "name": "in", "inputs": 2, "toggle": [ { "input": 0, "periodMs": 1000 } ] },
+                  { "slot": 3, "type": "analog-input", "name": "a", "channels": [ { "name": "c", "waveform": "sine", "offset": 1, "amplitude": 2, "periodMs": 100 } ] },
+                  { "slot": 6, "type": "gpio", "name": "g", "driver": "simulated", "pins": [ { "pin": 17, "mode": "output", "name": "led" } ] } ] }
+                """u8.ToArray();
+            yield return "{ \"deviceId\": \"x\", \"modules\": [ { \"slot\": 1, \"type\": \"nope\" } ] }"u8.ToArray();
+            yield break;
+        }
+
         if (target == "desired")
         {
             yield return "{ \"sim-001\": { \"3\": { \"0\": 150, \"5\": -2 } }, \"gw\": {} }"u8.ToArray();
@@ -219,6 +245,28 @@ internal static class FuzzTargets
         catch (InvalidDataException ex)
         {
             Check(ex.Message.StartsWith("fuzz.json: ", StringComparison.Ordinal), $"the error names the file: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The simulated device's definition file (PROTOCOL.md aside, firmware-sim/README.md): any text must either start a
+    /// device or be refused with <see cref="FirmwareSim.Definition.DefinitionException"/> naming the file and the JSON
+    /// path, never another exception.
+    /// </summary>
+    public static void Device(byte[] input)
+    {
+        string text = System.Text.Encoding.UTF8.GetString(input);
+        try
+        {
+            FirmwareSim.Definition.DeviceDefinition definition = FirmwareSim.Definition.DeviceDefinition.Parse(text, "fuzz.json");
+            var options = new FirmwareSim.Hosting.SimHostOptions { Device = definition, LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance };
+            FirmwareSim.Hosting.SimHost host = FirmwareSim.Hosting.SimHost.StartAsync(options).GetAwaiter().GetResult();
+            Check(host.Device.BootCount > 0, "a device that starts has booted");
+            host.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        catch (FirmwareSim.Definition.DefinitionException ex)
+        {
+            Check(ex.Message.StartsWith("fuzz.json: $", StringComparison.Ordinal), $"the error names the file and the JSON path: {ex.Message}");
         }
     }
 
