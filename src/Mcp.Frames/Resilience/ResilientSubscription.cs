@@ -22,7 +22,6 @@ public sealed class ResilientSubscription : IAsyncDisposable
     private McpSubscription? _ended;
     private McpSubscription? _reading;
     private long _lostOnEnded;
-    private bool _stopped;
     private RemoteStatusException? _refusal;
     private FrameConnection? _refusedOn; // the connection the refusal came on: it stands while that one is open
     private McpSubscription? _gapBefore; // the re-subscription whose first event carries the reconnect gap
@@ -68,16 +67,7 @@ public sealed class ResilientSubscription : IAsyncDisposable
     public int Gaps => Volatile.Read(ref _gaps);
 
     /// <summary>Whether the device holds the subscription on the connection open now (it was made and not refused).</summary>
-    public bool IsSubscribed
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _current is { IsConnectionOpen: true } && !_stopped;
-            }
-        }
-    }
+    public bool IsSubscribed => Standing.Subscribed;
 
     /// <summary>Completes when the subscription is stopped (disposed, or its session disposed).</summary>
     internal Task Stopped => _stoppedSignal.Task;
@@ -92,7 +82,7 @@ public sealed class ResilientSubscription : IAsyncDisposable
         {
             lock (_lock)
             {
-                bool subscribed = _current is { IsConnectionOpen: true } && !_stopped;
+                bool subscribed = _current is { IsConnectionOpen: true } && !Stopped.IsCompleted;
                 RemoteStatusException? refusal = _refusedOn is { IsOpen: true } ? _refusal : null;
                 return (subscribed, subscribed ? null : refusal);
             }
@@ -112,16 +102,7 @@ public sealed class ResilientSubscription : IAsyncDisposable
     }
 
     /// <summary>Whether <see cref="DisposeAsync"/> (or the session's) has stopped it.</summary>
-    internal bool IsStopped
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _stopped;
-            }
-        }
-    }
+    internal bool IsStopped => Stopped.IsCompleted;
 
     /// <summary>The device's refusal of the last attempt to subscribe, if it refused (for example NO_SUCH_MODULE).</summary>
     public RemoteStatusException? LastRefusal
@@ -201,7 +182,6 @@ public sealed class ResilientSubscription : IAsyncDisposable
     {
         lock (_lock)
         {
-            _stopped = true;
             _stoppedSignal.TrySetResult();
             _next.TrySetResult(null);
             McpSubscription? current = _current;
@@ -231,7 +211,7 @@ public sealed class ResilientSubscription : IAsyncDisposable
         lock (_lock)
         {
             (_refusal, _refusedOn) = (null, null);
-            if (_stopped)
+            if (Stopped.IsCompleted)
             {
                 _ = subscription.DisposeAsync();
                 return;
@@ -267,7 +247,7 @@ public sealed class ResilientSubscription : IAsyncDisposable
         Task<McpSubscription?> next;
         lock (_lock)
         {
-            if (_stopped)
+            if (Stopped.IsCompleted)
             {
                 return null;
             }
