@@ -95,6 +95,58 @@ public sealed partial class HostProcessTests
     }
 
     [Test]
+    public async Task Out_of_descriptors_the_listener_pauses_and_accepts_the_waiting_clients_once_links_end()
+    {
+        // 300 descriptors (the host uses about 80 before any link, and one per link) and no cap below that: the
+        // listener runs out of descriptors with clients still in the kernel's backlog. It used to end there (its
+        // retry timer had to start the runtime's timer thread, which needs descriptors) and the process aborted.
+        const int Clients = 260;
+        await using SimProcess sim = SimProcess.Start(openFiles: 300, "--tcp", "127.0.0.1:0", "--max-links", "1000", "--log-level", "information");
+        Match match = TcpLine().Match(await sim.ReadLineAsync());
+        Assert.That(match.Success, Is.True);
+        int port = int.Parse(match.Groups[1].Value);
+
+        var sockets = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            for (int i = 0; i < Clients; i++)
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                sockets.Add(socket);
+                await socket.ConnectAsync(System.Net.IPAddress.Loopback, port).Within();
+            }
+
+            await Bounded.UntilAsync(() => sim.StandardError.Contains("cannot accept for now"), "the listener pauses when the host is out of descriptors", TimeSpan.FromSeconds(30));
+            Assert.That(OpenedLinks(sim), Is.LessThan(Clients), "some clients wait in the backlog");
+
+            // 100 links end: their descriptors come back, and the listener takes every client that waited.
+            for (int i = 0; i < 100; i++)
+            {
+                sockets[i].Dispose();
+            }
+
+            await Bounded.UntilAsync(() => sim.StandardError.Contains("accepting again after"), "the listener accepts again", TimeSpan.FromSeconds(30));
+            await Bounded.UntilAsync(() => OpenedLinks(sim) == Clients, "every waiting client gets its link", TimeSpan.FromSeconds(30));
+
+            await using SimClient client = SimClient.Start(await new TcpTransportConnector("127.0.0.1", port).ConnectAsync().Within());
+            Assert.That((await client.Mcp.HelloAsync().Within()).DeviceId, Is.EqualTo("sim-builtin"));
+        }
+        finally
+        {
+            foreach (System.Net.Sockets.Socket socket in sockets)
+            {
+                socket.Dispose();
+            }
+        }
+
+        Assert.That(sim.StandardError, Does.Not.Contain(" fail ").And.Not.Contain(" crit ").And.Not.Contain("the listener stops"));
+        sim.Signal(SimProcess.SigTerm);
+        Assert.That(await sim.WaitForExitAsync(), Is.Zero, sim.StandardError);
+
+        static int OpenedLinks(SimProcess sim) => LinkOpened().Count(sim.StandardError);
+    }
+
+    [Test]
     public async Task SIGINT_shuts_down_cleanly_with_exit_code_0()
     {
         await using SimProcess sim = SimProcess.Start("--tcp", "127.0.0.1:0", "--log-level", "none");
@@ -217,6 +269,9 @@ public sealed partial class HostProcessTests
 
     [GeneratedRegex(@"^listening tcp 127\.0\.0\.1:(\d+)$")]
     private static partial Regex TcpLine();
+
+    [GeneratedRegex(@" info SimHost: Link tcp 127\.0\.0\.1:\d+ opened ")]
+    private static partial Regex LinkOpened();
 
     [GeneratedRegex(@"^listening pty (/dev/pts/\d+) link (.+)$")]
     private static partial Regex PtyLine();

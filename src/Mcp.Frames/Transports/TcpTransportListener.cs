@@ -186,6 +186,33 @@ public sealed class TcpTransportListener : IAsyncDisposable
 
     private async Task AcceptLoopAsync()
     {
+        try
+        {
+            await AcceptUntilStoppedAsync().ConfigureAwait(false);
+        }
+        catch (Exception) when (_stop.IsCancellationRequested)
+        {
+            // Stopping: DisposeAsync completes the queue.
+        }
+        catch (Exception ex)
+        {
+            // Whatever ended the loop, callers of AcceptAsync must learn it rather than wait for a connection forever.
+            var failure = ex as TransportException ?? new TransportException($"{Name}: accepting failed: {TcpTransport.Reason(ex)}", ex);
+            TransportLog.AcceptFailed(_logger, Name, failure.Message, failure);
+            _ready.Writer.TryComplete(failure);
+        }
+    }
+
+    private async Task AcceptUntilStoppedAsync()
+    {
+        // The pause below runs when the process has no descriptors left, and the runtime cannot start a thread then
+        // (each new thread takes a pipe): its first timer would have to start the runtime's timer thread, the
+        // timer would fail with OutOfMemoryException, and the listener would end there. A timer armed now starts
+        // that thread while descriptors are still free; it never fires.
+        using (new Timer(static _ => { }, null, TimeSpan.FromDays(1), Timeout.InfiniteTimeSpan))
+        {
+        }
+
         int retries = 0; // accepts refused in a row for want of descriptors or buffers
         while (true)
         {
@@ -231,10 +258,7 @@ public sealed class TcpTransportListener : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                var failure = new TransportException($"{Name}: accepting failed: {TcpTransport.Reason(ex)}", ex);
-                TransportLog.AcceptFailed(_logger, Name, failure.Message, failure);
-                _ready.Writer.TryComplete(failure);
-                return;
+                throw new TransportException($"{Name}: accepting failed: {TcpTransport.Reason(ex)}", ex);
             }
 
             if (retries > 0)
