@@ -42,8 +42,8 @@ public sealed partial class HostProcessTests
     [Test]
     public async Task More_connections_than_descriptors_are_refused_beyond_max_links_and_the_host_serves_again_once_they_close()
     {
-        // 300 descriptors (the host uses about 80 before any link, and one per link), 260 connections: without a cap
-        // on links the host ran out of descriptors, its listener stopped, and the runtime aborted ("Out of memory.").
+        // 300 descriptors (the host uses about 80 before any link, and one per link), 260 connections: the cap on
+        // links keeps the host below its descriptor limit (the next test goes past it).
         await using SimProcess sim = SimProcess.Start(openFiles: 300, "--tcp", "127.0.0.1:0", "--max-links", "20", "--log-level", "warning");
         Match match = TcpLine().Match(await sim.ReadLineAsync());
         Assert.That(match.Success, Is.True);
