@@ -149,7 +149,7 @@ public sealed partial class HostProcessTests
     [Test]
     public async Task SIGINT_shuts_down_cleanly_with_exit_code_0()
     {
-        await using SimProcess sim = SimProcess.Start("--tcp", "127.0.0.1:0", "--log-level", "none");
+        await using SimProcess sim = SimProcess.StartWithSigIntDefault("--tcp", "127.0.0.1:0", "--log-level", "none");
         await sim.ReadLineAsync();
 
         sim.Signal(SimProcess.SigInt);

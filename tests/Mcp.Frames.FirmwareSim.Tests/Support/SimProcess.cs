@@ -39,22 +39,35 @@ internal sealed class SimProcess : IAsyncDisposable
         }
     }
 
-    public static SimProcess Start(params string[] args) => Start(openFiles: null, args);
+    public static SimProcess Start(params string[] args) => Start(launcher: [], args);
 
     /// <summary>Starts the host with at most <paramref name="openFiles"/> file descriptors (through util-linux <c>prlimit</c>, which execs it: the process id is the host's).</summary>
-    public static SimProcess Start(int? openFiles, params string[] args)
+    public static SimProcess Start(int openFiles, params string[] args) => Start(launcher: ["prlimit", $"--nofile={openFiles}:{openFiles}"], args);
+
+    /// <summary>
+    /// Starts the host with SIGINT at its default disposition (through coreutils <c>env --default-signal</c>, which
+    /// execs it). A process started from a shell's background job inherits SIGINT ignored, and a .NET process then
+    /// keeps ignoring it, as a background job should; a test of SIGINT must not depend on how it was started.
+    /// </summary>
+    public static SimProcess StartWithSigIntDefault(params string[] args) => Start(launcher: ["env", "--default-signal=INT"], args);
+
+    private static SimProcess Start(string[] launcher, string[] args)
     {
         string dotnet = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
-        var start = new ProcessStartInfo(openFiles is null ? dotnet : "prlimit")
+        var start = new ProcessStartInfo(launcher.Length == 0 ? dotnet : launcher[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        if (openFiles is { } limit)
+        if (launcher.Length > 0)
         {
-            start.ArgumentList.Add($"--nofile={limit}:{limit}");
+            foreach (string arg in launcher.AsSpan(1))
+            {
+                start.ArgumentList.Add(arg);
+            }
+
             start.ArgumentList.Add(dotnet);
         }
 
