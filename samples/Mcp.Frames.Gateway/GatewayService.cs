@@ -3,6 +3,7 @@ using System.Globalization;
 using Mcp.Frames.Connections;
 using Mcp.Frames.Devices;
 using Mcp.Frames.Gateway.Settings;
+using Mcp.Frames.Mcp1;
 using Mcp.Frames.Resilience;
 using Microsoft.Extensions.Options;
 
@@ -129,7 +130,7 @@ internal sealed partial class GatewayService(
             }
 
             string text = string.Join(", ", values.Select(v => string.Create(CultureInfo.InvariantCulture, $"{v.Slot}/{v.Register}={v.Value}")));
-            LogLiveValues(_logger, device.DeviceId, device.Health, text);
+            LogLiveValues(_logger, PeerText.Escape(device.DeviceId), device.Health, text);
         }
     }
 

@@ -460,7 +460,7 @@ public sealed partial class FrameConnection
         {
             try
             {
-                remoteMessage = Mcp1.PeerText.Escape(new UTF8Encoding(false, true).GetString(response.Body.Span));
+                remoteMessage = new UTF8Encoding(false, true).GetString(response.Body.Span);
             }
             catch (DecoderFallbackException)
             {
@@ -468,7 +468,7 @@ public sealed partial class FrameConnection
             }
         }
 
-        string suffix = remoteMessage is null ? "" : $": {remoteMessage}";
+        string suffix = remoteMessage is null ? "" : $": {Mcp1.PeerText.Escape(remoteMessage)}";
         return new RemoteStatusException($"Request {DescribeCommand(command)} ({_matcher.DescribeKey(response.Key)}) on {Name} was answered {statusName} (0x{response.Status:X2}){suffix}.")
         {
             Command = command,

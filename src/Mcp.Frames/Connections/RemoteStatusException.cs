@@ -32,6 +32,9 @@ public sealed class RemoteStatusException : FrameConnectionException
     /// <summary>The status's name in the profile (for MCP/1: <c>NO_SUCH_MODULE</c>…).</summary>
     public string StatusName { get; init; } = "";
 
-    /// <summary>The UTF-8 text the peer appended to the status, if any (PROTOCOL.md §2.2); informational only.</summary>
+    /// <summary>
+    /// The UTF-8 text the peer appended to the status, if any (PROTOCOL.md §2.2), exactly as sent; informational only.
+    /// <see cref="Exception.Message"/> holds it escaped (<see cref="Mcp1.PeerText"/>).
+    /// </summary>
     public string? RemoteMessage { get; init; }
 }

@@ -94,7 +94,7 @@ public sealed partial class DeviceRegistry : IAsyncDisposable
         session.Rebooted += (_, e) =>
         {
             entry.OnRebooted();
-            LogRebooted(_logger, entry.LinkName, e.Current.DeviceId, e.Previous.BootId, e.Current.BootId);
+            LogRebooted(_logger, entry.LinkName, PeerText.Escape(e.Current.DeviceId), e.Previous.BootId, e.Current.BootId);
             DeviceRebooted?.Invoke(this, entry);
         };
         // Every change is evaluated at once: a lost link shows Offline, and a link that is up again (its session
@@ -154,7 +154,7 @@ public sealed partial class DeviceRegistry : IAsyncDisposable
         entry.OnConnected(connection);
         if (first)
         {
-            LogDiscovered(_logger, entry.LinkName, device.DeviceId, device.Firmware.ToString(), device.Modules.Count);
+            LogDiscovered(_logger, entry.LinkName, PeerText.Escape(device.DeviceId), device.Firmware.ToString(), device.Modules.Count);
             DeviceDiscovered?.Invoke(this, entry);
         }
 
@@ -291,11 +291,11 @@ public sealed partial class DeviceRegistry : IAsyncDisposable
         result = result with { Conflicts = result.Conflicts + entry.ConfigSync.Conflicts };
         if (result.State == ConfigSyncState.Failed)
         {
-            LogSyncFailed(_logger, entry.LinkName, deviceId, result.Error ?? "unknown");
+            LogSyncFailed(_logger, entry.LinkName, PeerText.Escape(deviceId), result.Error ?? "unknown");
         }
         else
         {
-            LogSynced(_logger, entry.LinkName, deviceId, result.Version);
+            LogSynced(_logger, entry.LinkName, PeerText.Escape(deviceId), result.Version);
         }
 
         SetSync(entry, result);
@@ -347,7 +347,7 @@ public sealed partial class DeviceRegistry : IAsyncDisposable
             (DeviceHealth health, string reason) = entry.Evaluate(_options.Health);
             if (entry.SetHealth(health, reason) is { } previous)
             {
-                LogHealth(_logger, entry.LinkName, entry.DeviceId ?? "(unknown)", previous, health, reason);
+                LogHealth(_logger, entry.LinkName, PeerText.Escape(entry.DeviceId) ?? "(unknown)", previous, health, reason);
                 HealthChanged?.Invoke(this, new DeviceHealthChange(entry, previous, health, reason));
             }
         }

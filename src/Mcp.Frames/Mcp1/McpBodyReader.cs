@@ -54,14 +54,14 @@ public ref struct McpBodyReader
 
     /// <summary>Reads a <c>str8</c>: a length byte and that many UTF-8 bytes.</summary>
     /// <param name="field">The field's name, for errors.</param>
-    /// <returns>The string, with control characters written as <c>\uXXXX</c> (see <see cref="PeerText"/>).</returns>
+    /// <returns>The string exactly as sent (it may hold control characters: show it through <see cref="PeerText.Escape"/>).</returns>
     public string ReadStr8(string field)
     {
         int length = ReadByte(field + ".length");
         ReadOnlySpan<byte> bytes = Take(length, field);
         try
         {
-            return PeerText.Escape(StrictUtf8.GetString(bytes));
+            return StrictUtf8.GetString(bytes);
         }
         catch (DecoderFallbackException ex)
         {

@@ -339,7 +339,7 @@ public sealed class McpSession : IAsyncDisposable
 
             if (now.BootId != bootId)
             {
-                connection.Abort($"device {now.DeviceId} restarted behind the open link (bootId {bootId:X8} -> {now.BootId:X8}); opening a new session");
+                connection.Abort($"device {PeerText.Escape(now.DeviceId)} restarted behind the open link (bootId {bootId:X8} -> {now.BootId:X8}); opening a new session");
                 return;
             }
         }

@@ -6,14 +6,17 @@ using NUnit.Framework;
 
 namespace Mcp.Frames.Tests.Connections;
 
-/// <summary>Text from a peer reaches logs and consoles: its control characters are escaped, so it cannot forge log lines.</summary>
+/// <summary>
+/// Text from a peer is kept exactly as it was sent, and escaped where it is shown: its control characters cannot forge
+/// log lines or reach a terminal.
+/// </summary>
 public class PeerTextTests : ConnectionTestBase
 {
-    private const string Forged = "FAKE\n12:00:00 crit injected\u001b[31m";
-    private const string Escaped = "FAKE\\u000a12:00:00 crit injected\\u001b[31m";
+    internal const string Forged = "FAKE\n12:00:00 crit injected\u001b[31m";
+    internal const string Escaped = "FAKE\\u000a12:00:00 crit injected\\u001b[31m";
 
     [Test]
-    public void A_device_id_and_module_name_with_control_characters_are_read_with_them_escaped()
+    public void A_device_id_and_module_names_are_read_exactly_as_sent()
     {
         var hello = new DeviceInfo
         {
@@ -22,23 +25,45 @@ public class PeerTextTests : ConnectionTestBase
             DeviceId = Forged,
             Firmware = new Version(1, 2, 3),
             BootId = 7,
-            Modules = [new ModuleInfo(1, 7, 1, "tab\there"), new ModuleInfo(2, 7, 1, "plain name, ünïcode")],
+            Modules = [new ModuleInfo(1, 7, 1, "tab\there"), new ModuleInfo(2, 7, 1, "tab\\u0009here")],
         };
         byte[] body = new byte[hello.MaxLength];
         int length = hello.WriteTo(body);
 
         DeviceInfo read = DeviceInfo.Read(body.AsSpan(0, length));
 
+        // Two names that would have looked alike once escaped stay two names.
         Assert.Multiple(() =>
         {
-            Assert.That(read.DeviceId, Is.EqualTo(Escaped));
-            Assert.That(read.Modules[0].Name, Is.EqualTo("tab\\u0009here"));
-            Assert.That(read.Modules[1].Name, Is.EqualTo("plain name, ünïcode"), "text without control characters is unchanged");
+            Assert.That(read.DeviceId, Is.EqualTo(Forged));
+            Assert.That(read.Modules.Select(m => m.Name), Is.EqualTo(new[] { "tab\there", "tab\\u0009here" }));
+        });
+    }
+
+    [TestCase("line\nbreak", "line\\u000abreak")]
+    [TestCase("bell\a, escape \u001b[2J, delete \u007f, C1 \u009b", "bell\\u0007, escape \\u001b[2J, delete \\u007f, C1 \\u009b")]
+    [TestCase("admin\u202Etxt.exe", "admin\\u202etxt.exe")] // a bidirectional override: reads backwards on screen
+    [TestCase("zero\u200Bwidth", "zero\\u200bwidth")]
+    [TestCase("line\u2028separator\u2029paragraph", "line\\u2028separator\\u2029paragraph")]
+    public void Escape_writes_what_would_change_the_display_as_code_points(string text, string expected)
+    {
+        Assert.That(PeerText.Escape(text), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void Escape_returns_safe_text_as_it_is()
+    {
+        const string Plain = "plain name, ünïcode, 中文, emoji \U0001F600, back\\slash";
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(PeerText.Escape(Plain), Is.SameAs(Plain), "no copy");
+            Assert.That(PeerText.Escape(null), Is.Null);
         });
     }
 
     [Test]
-    public async Task A_status_message_with_control_characters_is_escaped_in_the_exception_message()
+    public async Task A_status_message_is_escaped_in_the_exception_message_and_kept_as_sent_in_RemoteMessage()
     {
         ConnectedPair pair = CreatePair();
         pair.Device.MapRequestHandler(McpCommand.Reset, (request, ct) => request.ReplyStatusAsync(McpStatus.Busy, Forged, ct));
@@ -51,6 +76,7 @@ public class PeerTextTests : ConnectionTestBase
         {
             Assert.That(error!.Message.Contains(Escaped, StringComparison.Ordinal), Is.True, error.Message);
             Assert.That(error.Message.Any(char.IsControl), Is.False, "no control character is left");
+            Assert.That(error.RemoteMessage, Is.EqualTo(Forged));
         });
     }
 }

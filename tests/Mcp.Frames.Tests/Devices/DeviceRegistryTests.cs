@@ -16,7 +16,7 @@ public class DeviceRegistryTests
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
     /// <summary>Each connect makes a new in-memory link to a new <see cref="MiniDevice"/> with the next boot id.</summary>
-    private sealed class DeviceFactory(TimeProvider time, Action<MiniDevice>? setup = null) : ITransportConnector
+    private sealed class DeviceFactory(TimeProvider time, Action<MiniDevice>? setup = null, string deviceId = "mini") : ITransportConnector
     {
         private uint _boot = 100;
 
@@ -30,7 +30,7 @@ public class DeviceRegistryTests
         public ValueTask<ITransport> ConnectAsync(CancellationToken cancellationToken = default)
         {
             (InMemoryTransport client, InMemoryTransport device) = InMemoryTransport.CreatePair("gateway", "device");
-            var mini = new MiniDevice(device, Interlocked.Increment(ref _boot), time);
+            var mini = new MiniDevice(device, Interlocked.Increment(ref _boot), time, deviceId);
             Setup?.Invoke(mini);
             Devices.Writer.TryWrite(mini);
             return new ValueTask<ITransport>(client);
@@ -94,6 +94,33 @@ public class DeviceRegistryTests
         Assert.That((back.Previous, back.Current), Is.EqualTo((DeviceHealth.Offline, DeviceHealth.Healthy)));
         Assert.That(entry.Statistics.Connects, Is.EqualTo(2));
         Assert.That(entry.Statistics.FramesReceived, Is.EqualTo(3), "two HELLO answers and the event, over both connections");
+    }
+
+    [Test]
+    public async Task A_device_id_with_control_characters_is_kept_as_sent_and_escaped_in_the_log()
+    {
+        var time = new FakeTimeProvider();
+        var logs = new LogCollector();
+        await using var registry = new DeviceRegistry(new DeviceRegistryOptions { TimeProvider = time, LoggerFactory = logs });
+        var discovered = Channel.CreateUnbounded<DeviceEntry>();
+        registry.DeviceDiscovered += (_, e) => discovered.Writer.TryWrite(e);
+        Task<LogEntry> logged = logs.WaitForAsync(e => e.Message.Contains("discovered device", StringComparison.Ordinal));
+
+        DeviceEntry entry = registry.AddLink(new DeviceLinkOptions
+        {
+            Connector = new DeviceFactory(time, deviceId: Connections.PeerTextTests.Forged),
+            Session = new McpSessionOptions { Link = new ReconnectingLinkOptions { Backoff = new BackoffPolicy { Initial = TimeSpan.Zero, Maximum = TimeSpan.Zero } } },
+        });
+        Assert.That(await Next(discovered), Is.SameAs(entry));
+
+        LogEntry line = await logged;
+        Assert.Multiple(() =>
+        {
+            Assert.That(entry.DeviceId, Is.EqualTo(Connections.PeerTextTests.Forged));
+            Assert.That(registry.Find(Connections.PeerTextTests.Forged), Is.SameAs(entry), "found by the id the device sent");
+            Assert.That(line.Message.Contains(Connections.PeerTextTests.Escaped, StringComparison.Ordinal), Is.True, line.Message);
+            Assert.That(line.Message.Any(char.IsControl), Is.False, line.Message);
+        });
     }
 
     [Test]

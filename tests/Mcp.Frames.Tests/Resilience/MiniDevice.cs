@@ -18,7 +18,7 @@ internal sealed class MiniDevice : IAsyncDisposable
     private readonly SemaphoreSlim _hung = new(0);
     private readonly SemaphoreSlim _unsubscribed = new(0);
 
-    public MiniDevice(ITransport transport, uint bootId, TimeProvider time)
+    public MiniDevice(ITransport transport, uint bootId, TimeProvider time, string deviceId = "mini")
     {
         BootId = bootId;
         Transport = transport;
@@ -27,7 +27,7 @@ internal sealed class MiniDevice : IAsyncDisposable
         {
             ProtocolVersion = 1,
             MaxPayload = 256,
-            DeviceId = "mini",
+            DeviceId = deviceId,
             Firmware = new Version(1, 0, 0),
             BootId = BootId,
             Modules = [new ModuleInfo(1, 7, 1, "values")],

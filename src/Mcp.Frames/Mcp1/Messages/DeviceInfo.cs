@@ -11,7 +11,7 @@ public sealed record DeviceInfo : IFramePayload
     /// <summary>The device's payload limit.</summary>
     public required ushort MaxPayload { get; init; }
 
-    /// <summary>The device's id.</summary>
+    /// <summary>The device's id, exactly as the device sent it: show it through <see cref="PeerText.Escape"/>.</summary>
     public required string DeviceId { get; init; }
 
     /// <summary>The firmware version.</summary>
