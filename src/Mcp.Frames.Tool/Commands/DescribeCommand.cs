@@ -41,7 +41,7 @@ internal static class DescribeCommand
 
                 foreach (RegisterInfo register in registers)
                 {
-                    table.AddRow(HelloCommand.Invariant(moduleSlot), Markup.Escape(name), HelloCommand.Invariant(register.Address), Markup.Escape(register.Name), Mcp1Decoder.Access(register.Access));
+                    table.AddRow(HelloCommand.Invariant(moduleSlot), ToolOutput.Cell(name), HelloCommand.Invariant(register.Address), ToolOutput.Cell(register.Name), Mcp1Decoder.Access(register.Access));
                 }
             }
 

@@ -42,7 +42,7 @@ internal static class HelloCommand
             var modules = ToolOutput.NewTable("slot", "type", "version", "name");
             foreach (ModuleInfo module in device.Modules)
             {
-                modules.AddRow(Invariant(module.Slot), $"0x{module.Type:X4}", Invariant(module.Version), Markup.Escape(module.Name));
+                modules.AddRow(Invariant(module.Slot), $"0x{module.Type:X4}", Invariant(module.Version), ToolOutput.Cell(module.Name));
             }
 
             context.Output.Render(modules);

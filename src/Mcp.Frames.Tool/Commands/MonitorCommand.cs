@@ -145,18 +145,18 @@ internal static class MonitorCommand
     private static Table BuildTable(DeviceInfo device, List<WatchedModule> modules, int n, TimeSpan elapsed)
     {
         Table table = ToolOutput.NewTable("slot", "module", "register", "name", "value");
-        table.Title = new TableTitle(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{device.DeviceId}: snapshot {n} at +{elapsed.TotalSeconds:0.0} s")));
+        table.Title = new TableTitle(ToolOutput.Cell(string.Create(CultureInfo.InvariantCulture, $"{device.DeviceId}: snapshot {n} at +{elapsed.TotalSeconds:0.0} s")));
         foreach (WatchedModule module in modules)
         {
             for (int i = 0; i < module.Registers.Count; i++)
             {
                 RegisterInfo register = module.Registers[i];
-                string value = module.Errors[i] is { } error ? $"[red]{Markup.Escape(error)}[/]" : module.Values[i] is { } v ? HelloCommand.Invariant(v) : "-";
+                string value = module.Errors[i] is { } error ? $"[red]{ToolOutput.Cell(error)}[/]" : module.Values[i] is { } v ? HelloCommand.Invariant(v) : "-";
                 table.AddRow(
                     i == 0 ? HelloCommand.Invariant(module.Info.Slot) : string.Empty,
-                    i == 0 ? Markup.Escape(module.Info.Name) : string.Empty,
+                    i == 0 ? ToolOutput.Cell(module.Info.Name) : string.Empty,
                     HelloCommand.Invariant(register.Address),
-                    Markup.Escape(register.Name),
+                    ToolOutput.Cell(register.Name),
                     value);
             }
         }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Mcp.Frames.Mcp1;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
@@ -38,8 +39,11 @@ internal sealed class ToolOutput
     /// <summary>Spectre.Console over standard output; plain (no ANSI codes) unless it is a terminal.</summary>
     public IAnsiConsole Console => _console ??= CreateConsole();
 
-    /// <summary>Writes a line of text.</summary>
-    public void Line(string text) => Out.WriteLine(text);
+    /// <summary>Writes a line of text; control characters in it (from a device's strings) are written as <c>\uXXXX</c>.</summary>
+    public void Line(string text) => Out.WriteLine(PeerText.Escape(text));
+
+    /// <summary>Text from a device, for a table cell or title: escaped for the terminal (<see cref="PeerText"/>) and for markup.</summary>
+    public static string Cell(string peerText) => Markup.Escape(PeerText.Escape(peerText));
 
     /// <summary>Writes one JSON object on one line.</summary>
     public void Emit(JsonObject result) => Out.WriteLine(result.ToJsonString());
