@@ -45,20 +45,13 @@ public sealed partial class HostProcessTests
         // 300 descriptors (the host uses about 80 before any link, and one per link), 260 connections: the cap on
         // links keeps the host below its descriptor limit (the next test goes past it).
         await using SimProcess sim = SimProcess.Start(openFiles: 300, "--tcp", "127.0.0.1:0", "--max-links", "20", "--log-level", "warning");
-        Match match = TcpLine().Match(await sim.ReadLineAsync());
-        Assert.That(match.Success, Is.True);
-        int port = int.Parse(match.Groups[1].Value);
+        int port = await TcpPortAsync(sim);
 
         // More connections than the host has descriptors for: the kernel accepts them into the backlog, the host cannot.
         var sockets = new List<System.Net.Sockets.Socket>();
         try
         {
-            for (int i = 0; i < 260; i++)
-            {
-                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-                sockets.Add(socket);
-                await socket.ConnectAsync(System.Net.IPAddress.Loopback, port).Within();
-            }
+            await ConnectAsync(sockets, port, 260);
 
             await Bounded.UntilAsync(() => sim.StandardError.Contains("20 TCP links are served already"), "the host refuses links beyond --max-links", TimeSpan.FromSeconds(30));
         }
@@ -102,19 +95,12 @@ public sealed partial class HostProcessTests
         // retry timer had to start the runtime's timer thread, which needs descriptors) and the process aborted.
         const int Clients = 260;
         await using SimProcess sim = SimProcess.Start(openFiles: 300, "--tcp", "127.0.0.1:0", "--max-links", "1000", "--log-level", "information");
-        Match match = TcpLine().Match(await sim.ReadLineAsync());
-        Assert.That(match.Success, Is.True);
-        int port = int.Parse(match.Groups[1].Value);
+        int port = await TcpPortAsync(sim);
 
         var sockets = new List<System.Net.Sockets.Socket>();
         try
         {
-            for (int i = 0; i < Clients; i++)
-            {
-                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-                sockets.Add(socket);
-                await socket.ConnectAsync(System.Net.IPAddress.Loopback, port).Within();
-            }
+            await ConnectAsync(sockets, port, Clients);
 
             await Bounded.UntilAsync(() => sim.StandardError.Contains("cannot accept for now"), "the listener pauses when the host is out of descriptors", TimeSpan.FromSeconds(30));
             Assert.That(OpenedLinks(sim), Is.LessThan(Clients), "some clients wait in the backlog");
@@ -265,6 +251,26 @@ public sealed partial class HostProcessTests
         Assert.That(Directory.GetFiles(state).Select(Path.GetFileName), Is.EquivalentTo(new[] { "config.json", "sim.lock" }));
 
         static ConfigEntry[] Entries(uint version) => [new ConfigEntry(0, (int)version), new ConfigEntry(4, -(int)version)];
+    }
+
+    /// <summary>The port of the host's "listening tcp" line.</summary>
+    private static async Task<int> TcpPortAsync(SimProcess sim)
+    {
+        string line = await sim.ReadLineAsync();
+        Match match = TcpLine().Match(line);
+        Assert.That(match.Success, Is.True, $"ready line: '{line}'");
+        return int.Parse(match.Groups[1].Value);
+    }
+
+    /// <summary>Opens <paramref name="count"/> plain connections to the host, each added to <paramref name="sockets"/> before it connects (the caller disposes them).</summary>
+    private static async Task ConnectAsync(List<System.Net.Sockets.Socket> sockets, int port, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            sockets.Add(socket);
+            await socket.ConnectAsync(System.Net.IPAddress.Loopback, port).Within();
+        }
     }
 
     [GeneratedRegex(@"^listening tcp 127\.0\.0\.1:(\d+)$")]
