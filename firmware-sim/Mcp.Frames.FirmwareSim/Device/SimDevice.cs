@@ -283,7 +283,7 @@ public sealed partial class SimDevice : IDisposable
             }
 
             Interlocked.Increment(ref _bootCount);
-            SimLog.Booted(_logger, DeviceId, _bootId);
+            SimLog.Booted(_logger, PeerText.Escape(DeviceId), _bootId); // from a definition file: shown escaped like any device text
             return _bootId;
         }
     }

@@ -83,14 +83,14 @@ internal sealed class DeviceRig : IAsyncDisposable
     public static DeviceDefinition Definition => DeviceDefinition.Parse(DefinitionJson, "gw-e2e.json");
 
     /// <summary>Starts the simulated device and serves it.</summary>
-    public static async Task<SimHost> StartSimAsync(LinkKind kind, ILoggerFactory logs)
+    public static async Task<SimHost> StartSimAsync(LinkKind kind, ILoggerFactory logs, DeviceDefinition? definition = null)
     {
         if (kind == LinkKind.Pty && !OperatingSystem.IsLinux())
         {
             throw new PlatformNotSupportedException("The pty link kind needs Linux pseudo-terminals; the project's tests run on Linux.");
         }
 
-        var options = new SimHostOptions { Device = Definition, LoggerFactory = logs };
+        var options = new SimHostOptions { Device = definition ?? Definition, LoggerFactory = logs };
         options.Endpoints.Add(SimEndpoint.LoopbackTcp()); // the second client always comes over TCP
         if (kind == LinkKind.Pty)
         {
@@ -104,10 +104,15 @@ internal sealed class DeviceRig : IAsyncDisposable
     public static string PtyPath(SimHost sim) => sim.Endpoints.First(e => e.Kind == "pty").Address;
 
     /// <summary>Starts the device, the desired-configuration service and the registry with one link.</summary>
-    public static async Task<DeviceRig> StartAsync(LinkKind kind, LogCollector logs, string desiredJson = DesiredJson, IReadOnlyList<WatchSpec>? watches = null)
+    /// <param name="kind">How the gateway reaches the device.</param>
+    /// <param name="logs">Receives every log line.</param>
+    /// <param name="desiredJson">The desired configuration's file.</param>
+    /// <param name="watches">The link's watches; <see langword="null"/> for <see cref="Ticks"/> and <see cref="Relays"/>.</param>
+    /// <param name="definition">The device; <see langword="null"/> for <see cref="Definition"/>.</param>
+    public static async Task<DeviceRig> StartAsync(LinkKind kind, LogCollector logs, string desiredJson = DesiredJson, IReadOnlyList<WatchSpec>? watches = null, DeviceDefinition? definition = null)
     {
         string directory = Directory.CreateTempSubdirectory("mcp-gw-e2e-").FullName;
-        SimHost sim = await StartSimAsync(kind, logs);
+        SimHost sim = await StartSimAsync(kind, logs, definition);
         var rig = new DeviceRig(kind, sim, directory);
         try
         {
