@@ -121,6 +121,9 @@ public sealed class TcpTransportListener : IAsyncDisposable
     /// <summary>A name for messages, such as <c>tcp listener 127.0.0.1:5020</c>.</summary>
     public string Name { get; }
 
+    /// <summary>The listening socket, for tests that make accepting fail.</summary>
+    internal Socket ListenSocket => _listenSocket;
+
     /// <summary>Waits for the next connection that is ready (TLS handshake done).</summary>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>The connection; the caller owns it and disposes it.</returns>
@@ -159,14 +162,15 @@ public sealed class TcpTransportListener : IAsyncDisposable
 
         await _stop.CancelAsync().ConfigureAwait(false);
         _listenSocket.Dispose();
-        await _acceptLoop.ConfigureAwait(false);
+        await _acceptLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // it reports its own failure
         Task[] handshakes;
         lock (_handshakes)
         {
             handshakes = [.. _handshakes];
         }
 
-        await Task.WhenAll(handshakes).ConfigureAwait(false);
+        // A handshake that failed has closed its socket; whatever it threw must not keep the queue from closing.
+        await Task.WhenAll(handshakes).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _ready.Writer.TryComplete();
         while (_ready.Reader.TryRead(out ITransport? unclaimed))
         {
@@ -196,10 +200,20 @@ public sealed class TcpTransportListener : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            // Whatever ended the loop, callers of AcceptAsync must learn it rather than wait for a connection forever.
-            var failure = ex as TransportException ?? new TransportException($"{Name}: accepting failed: {TcpTransport.Reason(ex)}", ex);
-            TransportLog.AcceptFailed(_logger, Name, failure.Message, failure);
+            // Whatever ended the loop, callers of AcceptAsync learn it rather than wait for a connection forever, and
+            // clients are refused rather than left in the backlog. Logged last: a logger can throw too.
+            Exception cause = ex is TransportException { InnerException: { } inner } ? inner : ex;
+            var failure = ex as TransportException ?? new TransportException($"{Name}: accepting failed: {TcpTransport.Reason(cause)}", ex);
             _ready.Writer.TryComplete(failure);
+            _listenSocket.Dispose();
+            try
+            {
+                TransportLog.AcceptFailed(_logger, Name, TcpTransport.Reason(cause), failure);
+            }
+            catch (Exception)
+            {
+                // Nothing left to tell it to; AcceptAsync carries the failure.
+            }
         }
     }
 
@@ -209,8 +223,15 @@ public sealed class TcpTransportListener : IAsyncDisposable
         // (each new thread takes a pipe): its first timer would have to start the runtime's timer thread, the
         // timer would fail with OutOfMemoryException, and the listener would end there. A timer armed now starts
         // that thread while descriptors are still free; it never fires.
-        using (new Timer(static _ => { }, null, TimeSpan.FromDays(1), Timeout.InfiniteTimeSpan))
+        try
         {
+            using (new Timer(static _ => { }, null, TimeSpan.FromDays(1), Timeout.InfiniteTimeSpan))
+            {
+            }
+        }
+        catch (OutOfMemoryException)
+        {
+            // Out of descriptors already: the pause below falls back to sleeping.
         }
 
         int retries = 0; // accepts refused in a row for want of descriptors or buffers
@@ -252,6 +273,12 @@ public sealed class TcpTransportListener : IAsyncDisposable
                 catch (OperationCanceledException)
                 {
                     return;
+                }
+                catch (OutOfMemoryException)
+                {
+                    // No timer could be armed (the early one above could not start the timer thread either): wait on
+                    // this thread instead, rather than stop listening. Rare, and a stop waits at most this long.
+                    Thread.Sleep(AcceptRetry);
                 }
 
                 continue;

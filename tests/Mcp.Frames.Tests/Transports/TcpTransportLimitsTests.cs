@@ -79,6 +79,27 @@ public class TcpTransportLimitsTests : TransportTest
     // stays pending, then faults when CloseDeviceAsync disposes the socket, and nobody observes that task.
 
     [Test]
+    public async Task A_listener_whose_accepting_fails_for_good_tells_every_AcceptAsync_logs_once_and_still_disposes()
+    {
+        var logs = new CapturingLogger<TcpTransportListener>();
+        var listener = new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0), logger: logs);
+        ValueTask<ITransport> pending = listener.AcceptAsync();
+
+        // shutdown(2) on a listening socket makes accept(2) fail with EINVAL: not a shortage that passes.
+        listener.ListenSocket.Shutdown(SocketShutdown.Receive);
+
+        var failure = Assert.ThrowsAsync<TransportException>(async () => await pending.AsTask().WaitAsync(Limit))!;
+        Assert.That(failure.Message, Does.StartWith($"{listener.Name}: accepting failed: "));
+        var later = Assert.ThrowsAsync<TransportException>(async () => await listener.AcceptAsync().AsTask().WaitAsync(Limit))!;
+        Assert.That(later.Message, Is.EqualTo(failure.Message), "a later call learns the same");
+        LogEntry logged = await logs.WaitForAsync(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error).WaitAsync(Limit); // written after the queue is failed
+        Assert.That(logged.Message, Does.StartWith($"{listener.Name}: accepting failed; the listener stops: ").And.Not.Contain("accepting failed: "));
+
+        await listener.DisposeAsync().AsTask().WaitAsync(Limit);
+        Assert.That(logs.Entries.Count(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error), Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task Disposing_a_link_whose_gathering_send_is_stuck_leaves_no_unobserved_task_exception()
     {
         using var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
