@@ -1,4 +1,5 @@
 using Mcp.Frames.Devices;
+using Mcp.Frames.Mcp1;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Mcp.Frames.Gateway;
@@ -17,7 +18,7 @@ internal sealed class DevicesHealthCheck(GatewayState state) : IHealthCheck
         var unwell = new List<string>();
         foreach (DeviceEntry device in registry.Devices)
         {
-            string key = device.DeviceId ?? device.LinkName;
+            string key = PeerText.Escape(device.DeviceId) ?? device.LinkName; // the description is logged and served as text
             data[key] = device.Health.ToString();
             if (device.Health != DeviceHealth.Healthy)
             {

@@ -6,8 +6,8 @@ namespace Mcp.Frames.Devices;
 /// <param name="Request">What is subscribed.</param>
 /// <param name="State">Whether the device holds the subscription, refused it, or has not been asked on this connection yet.</param>
 /// <param name="Refusal">
-/// When refused: the device's status and message (as the device sent it), for example
-/// <c>NO_SUCH_MODULE (0x03): no module in slot 9</c>.
+/// When refused: the device's status and message (as the device sent it: show it through
+/// <see cref="Mcp1.PeerText.Escape"/>), for example <c>NO_SUCH_MODULE (0x03): no module in slot 9</c>.
 /// </param>
 /// <param name="Received">Events received for it, over every connection.</param>
 /// <param name="LostEvents">Events lost (sequence gaps and reconnect gaps).</param>

@@ -5,18 +5,20 @@ namespace Mcp.Frames.Mcp1;
 
 /// <summary>
 /// Makes text that came from a peer (a device id, module and register names, a status message) safe to write to a
-/// log, a console or a message: control characters, invisible format characters (such as the bidirectional overrides)
-/// and line or paragraph separators are written as <c>\uXXXX</c>, so that a peer can neither forge log lines, nor send
-/// terminal escapes, nor make text read otherwise than it is stored.
+/// log, a console or a message: control characters, invisible format characters (such as the bidirectional overrides
+/// and the tag characters) and line or paragraph separators are written as <c>\uXXXX</c> (<c>\UXXXXXXXX</c> above
+/// U+FFFF), so that a peer can neither forge log lines, nor send terminal escapes, nor make text read otherwise than it
+/// is stored. A backslash that would otherwise read as the start of such an escape is written twice, so two different
+/// texts never show the same.
 /// </summary>
 /// <remarks>
 /// The messages of this library hold peer text exactly as it was received (<see cref="Messages.DeviceInfo.DeviceId"/>
 /// is the device's own id, byte for byte): escape it where it is shown. This library's own log lines and exception
-/// messages already do. Text without such characters is returned as it is, without allocating.
+/// messages already do. Text with nothing to escape is returned as it is, without allocating.
 /// </remarks>
 public static class PeerText
 {
-    /// <summary>Returns <paramref name="text"/> with every character that could change how it displays written as <c>\uXXXX</c>.</summary>
+    /// <summary>Returns <paramref name="text"/> with every character that could change how it displays written as an escape.</summary>
     /// <param name="text">Text from a peer; <see langword="null"/> gives <see langword="null"/>.</param>
     /// <returns>The text to show.</returns>
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
@@ -27,43 +29,75 @@ public static class PeerText
             return null;
         }
 
-        int first = IndexOfUnsafe(text);
-        if (first < 0)
+        int i = 0;
+        while (i < text.Length && Classify(text, i, out int length) == Kind.Safe)
+        {
+            i += length;
+        }
+
+        if (i == text.Length)
         {
             return text;
         }
 
         var escaped = new StringBuilder(text.Length + 16);
-        escaped.Append(text, 0, first);
-        for (int i = first; i < text.Length; i++)
+        escaped.Append(text, 0, i);
+        while (i < text.Length)
         {
-            char c = text[i];
-            if (IsUnsafe(c))
+            switch (Classify(text, i, out int length))
             {
-                escaped.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                case Kind.Safe:
+                    escaped.Append(text, i, length);
+                    break;
+                case Kind.Backslash:
+                    escaped.Append('\\').Append('\\');
+                    break;
+                default:
+                    int codePoint = length == 2 ? char.ConvertToUtf32(text[i], text[i + 1]) : text[i];
+                    escaped.Append(codePoint > 0xFFFF ? "\\U" : "\\u")
+                        .Append(codePoint.ToString(codePoint > 0xFFFF ? "x8" : "x4", CultureInfo.InvariantCulture));
+                    break;
             }
-            else
-            {
-                escaped.Append(c);
-            }
+
+            i += length;
         }
 
         return escaped.ToString();
     }
 
-    private static bool IsUnsafe(char c) => char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format
-        or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
-
-    private static int IndexOfUnsafe(string text)
+    private enum Kind
     {
-        for (int i = 0; i < text.Length; i++)
+        Safe,
+        Escaped,
+        Backslash,
+    }
+
+    /// <summary>What the character (or surrogate pair) at <paramref name="index"/> is written as, and how many chars it takes.</summary>
+    private static Kind Classify(string text, int index, out int length)
+    {
+        char c = text[index];
+        if (c == '\\')
         {
-            if (IsUnsafe(text[i]))
-            {
-                return i;
-            }
+            length = 1;
+            int next = index + 1;
+            bool readsAsEscape = next < text.Length
+                && (text[next] is '\\' or 'u' or 'U' || Classify(text, next, out _) == Kind.Escaped);
+            return readsAsEscape ? Kind.Backslash : Kind.Safe;
         }
 
-        return -1;
+        UnicodeCategory category;
+        if (char.IsHighSurrogate(c) && index + 1 < text.Length && char.IsLowSurrogate(text[index + 1]))
+        {
+            length = 2;
+            category = CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(c, text[index + 1]));
+        }
+        else
+        {
+            length = 1;
+            category = char.GetUnicodeCategory(c); // a lone surrogate is Surrogate: escaped
+        }
+
+        return category is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.LineSeparator
+            or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Surrogate ? Kind.Escaped : Kind.Safe;
     }
 }

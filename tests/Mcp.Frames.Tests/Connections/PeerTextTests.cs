@@ -32,11 +32,12 @@ public class PeerTextTests : ConnectionTestBase
 
         DeviceInfo read = DeviceInfo.Read(body.AsSpan(0, length));
 
-        // Two names that would have looked alike once escaped stay two names.
+        // Two names that look alike escaped the naive way stay two names, and show as two.
         Assert.Multiple(() =>
         {
             Assert.That(read.DeviceId, Is.EqualTo(Forged));
             Assert.That(read.Modules.Select(m => m.Name), Is.EqualTo(new[] { "tab\there", "tab\\u0009here" }));
+            Assert.That(read.Modules.Select(m => PeerText.Escape(m.Name)), Is.EqualTo(new[] { "tab\\u0009here", "tab\\\\u0009here" }));
         });
     }
 
@@ -45,15 +46,27 @@ public class PeerTextTests : ConnectionTestBase
     [TestCase("admin\u202Etxt.exe", "admin\\u202etxt.exe")] // a bidirectional override: reads backwards on screen
     [TestCase("zero\u200Bwidth", "zero\\u200bwidth")]
     [TestCase("line\u2028separator\u2029paragraph", "line\\u2028separator\\u2029paragraph")]
+    [TestCase("tag\U000E0041\U000E007F", "tag\\U000e0041\\U000e007f")] // invisible tag characters, above U+FFFF
+    [TestCase("tab\\u0009here", "tab\\\\u0009here")] // reads as an escape: the backslash is doubled
+    [TestCase("back\\\\slash, \\U, \\\u0007", "back\\\\\\slash, \\\\U, \\\\\\u0007")]
     public void Escape_writes_what_would_change_the_display_as_code_points(string text, string expected)
     {
         Assert.That(PeerText.Escape(text), Is.EqualTo(expected));
     }
 
     [Test]
+    public void Escape_writes_a_lone_surrogate_as_its_code()
+    {
+        // Built in code: a test case's attribute would store the lone half replaced by U+FFFD.
+        string text = "lone " + (char)0xD800 + " high, lone " + (char)0xDC01 + " low";
+
+        Assert.That(PeerText.Escape(text), Is.EqualTo("lone \\ud800 high, lone \\udc01 low"));
+    }
+
+    [Test]
     public void Escape_returns_safe_text_as_it_is()
     {
-        const string Plain = "plain name, ünïcode, 中文, emoji \U0001F600, back\\slash";
+        const string Plain = "plain name, ünïcode, 中文, emoji \U0001F600, C:\\dir\\file, trailing\\";
 
         Assert.Multiple(() =>
         {
