@@ -45,6 +45,25 @@ public sealed class OfflineCommandTests
     }
 
     [Test]
+    public async Task Decode_prints_a_status_message_with_control_characters_escaped_and_json_holds_it_exactly()
+    {
+        const string Message = "busy\n12:00:00 crit forged\u001b[2J";
+        byte[] answer = Framing.FrameWriter.ToArray(0x82, [7, 0x06, .. System.Text.Encoding.UTF8.GetBytes(Message)]);
+
+        ToolResult text = await McpTool.RunAsync("decode", Convert.ToHexString(answer));
+        ToolResult json = await McpTool.RunAsync("decode", Convert.ToHexString(answer), "--json");
+
+        Assert.That(text.ExitCode, Is.Zero, text.ToString());
+        Assert.That(json.ExitCode, Is.Zero, json.ToString());
+        Assert.Multiple(() =>
+        {
+            Assert.That(text.Lines, Has.Member("MCP/1    seq 7, status BUSY, message busy\\u000a12:00:00 crit forged\\u001b[2J"));
+            Assert.That(text.Out.Where(c => c != '\n' && char.IsControl(c)), Is.Empty, text.Out);
+            Assert.That((string?)json.JsonOfType("frame").Single()["mcp1"]!["message"], Is.EqualTo(Message));
+        });
+    }
+
+    [Test]
     public async Task Decode_reads_several_frames_and_mcp1_bodies()
     {
         // A READ request (seq 5, slot 3, register 1, count 2) and its answer [42, -1], written by the library.
