@@ -93,6 +93,7 @@ public sealed partial class HostProcessTests
         // 300 descriptors (the host uses about 80 before any link, and one per link) and no cap below that: the
         // listener runs out of descriptors with clients still in the kernel's backlog. It used to end there (its
         // retry timer had to start the runtime's timer thread, which needs descriptors) and the process aborted.
+        // (That needs a host that has armed no timer before: true of this one with no heartbeat and no link traffic.)
         const int Clients = 260;
         await using SimProcess sim = SimProcess.Start(openFiles: 300, "--tcp", "127.0.0.1:0", "--max-links", "1000", "--log-level", "information");
         int port = await TcpPortAsync(sim);
