@@ -8,8 +8,10 @@ namespace Mcp.Frames.Mcp1;
 /// log, a console or a message: control characters, invisible format characters (such as the bidirectional overrides
 /// and the tag characters) and line or paragraph separators are written as <c>\uXXXX</c> (<c>\UXXXXXXXX</c> above
 /// U+FFFF), so that a peer can neither forge log lines, nor send terminal escapes, nor make text read otherwise than it
-/// is stored. A backslash that would otherwise read as the start of such an escape is written twice, so two different
-/// texts never show the same.
+/// is stored. A backslash that would otherwise read as the start of such an escape is written twice, so that what
+/// is shown reads back as exactly one text (<c>\\</c> a backslash, <c>\uXXXX</c> and <c>\UXXXXXXXX</c> a character,
+/// any other backslash itself). Characters that merely look alike (combining marks, look-alike letters, other
+/// spaces) are shown as they are.
 /// </summary>
 /// <remarks>
 /// The messages of this library hold peer text exactly as it was received (<see cref="Messages.DeviceInfo.DeviceId"/>

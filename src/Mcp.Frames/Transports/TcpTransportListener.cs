@@ -111,7 +111,7 @@ public sealed class TcpTransportListener : IAsyncDisposable
         LocalEndPoint = (IPEndPoint)_listenSocket.LocalEndPoint!;
         Name = $"{scheme} listener {TcpSockets.Format(LocalEndPoint)}";
         _ready = Channel.CreateBounded<ITransport>(new BoundedChannelOptions(ReadyQueueLength) { FullMode = BoundedChannelFullMode.Wait });
-        TransportLog.Listening(_logger, Name);
+        Quietly(() => TransportLog.Listening(_logger, Name));
         _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
@@ -163,6 +163,7 @@ public sealed class TcpTransportListener : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         _listenSocket.Dispose();
         await _acceptLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // it reports its own failure
+        _ = _acceptLoop.Exception; // observed
         Task[] handshakes;
         lock (_handshakes)
         {
@@ -170,7 +171,9 @@ public sealed class TcpTransportListener : IAsyncDisposable
         }
 
         // A handshake that failed has closed its socket; whatever it threw must not keep the queue from closing.
-        await Task.WhenAll(handshakes).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        Task finished = Task.WhenAll(handshakes);
+        await finished.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _ = finished.Exception; // observed (each handshake's own exception is observed by Track)
         _ready.Writer.TryComplete();
         while (_ready.Reader.TryRead(out ITransport? unclaimed))
         {
@@ -179,7 +182,7 @@ public sealed class TcpTransportListener : IAsyncDisposable
 
         _stop.Dispose();
         _handshakeSlots.Dispose();
-        TransportLog.Stopped(_logger, Name);
+        Quietly(() => TransportLog.Stopped(_logger, Name));
     }
 
     /// <inheritdoc />
@@ -203,17 +206,35 @@ public sealed class TcpTransportListener : IAsyncDisposable
             // Whatever ended the loop, callers of AcceptAsync learn it rather than wait for a connection forever, and
             // clients are refused rather than left in the backlog. Logged last: a logger can throw too.
             Exception cause = ex is TransportException { InnerException: { } inner } ? inner : ex;
-            var failure = ex as TransportException ?? new TransportException($"{Name}: accepting failed: {TcpTransport.Reason(cause)}", ex);
-            _ready.Writer.TryComplete(failure);
-            _listenSocket.Dispose();
+            TransportException failure;
+            string reason;
             try
             {
-                TransportLog.AcceptFailed(_logger, Name, TcpTransport.Reason(cause), failure);
+                reason = TcpTransport.Reason(cause);
+                failure = ex as TransportException ?? new TransportException($"{Name}: accepting failed: {reason}", ex);
             }
             catch (Exception)
             {
-                // Nothing left to tell it to; AcceptAsync carries the failure.
+                reason = cause.GetType().Name; // even describing it failed (out of memory)
+                failure = new TransportException($"{Name}: accepting failed", ex);
             }
+
+            _ready.Writer.TryComplete(failure);
+            _listenSocket.Dispose();
+            Quietly(() => TransportLog.AcceptFailed(_logger, Name, reason, failure));
+        }
+    }
+
+    /// <summary>Logs without letting a logger's exception end the accept loop, a handshake or a disposal.</summary>
+    private static void Quietly(Action log)
+    {
+        try
+        {
+            log();
+        }
+        catch (Exception)
+        {
+            // The log is lost; what it reported is handled all the same.
         }
     }
 
@@ -263,7 +284,7 @@ public sealed class TcpTransportListener : IAsyncDisposable
                 ReleaseHandshakeSlot();
                 if (retries++ == 0)
                 {
-                    TransportLog.AcceptPaused(_logger, Name, TcpTransport.Reason(ex), (int)AcceptRetry.TotalMilliseconds);
+                    Quietly(() => TransportLog.AcceptPaused(_logger, Name, TcpTransport.Reason(ex), (int)AcceptRetry.TotalMilliseconds));
                 }
 
                 try
@@ -290,7 +311,8 @@ public sealed class TcpTransportListener : IAsyncDisposable
 
             if (retries > 0)
             {
-                TransportLog.AcceptResumed(_logger, Name, retries);
+                int resumedAfter = retries;
+                Quietly(() => TransportLog.AcceptResumed(_logger, Name, resumedAfter));
                 retries = 0;
             }
 
@@ -349,13 +371,13 @@ public sealed class TcpTransportListener : IAsyncDisposable
         }
         catch (TransportException ex)
         {
-            TransportLog.ConnectionRefused(_logger, Name, ex.Message, ex);
+            Quietly(() => TransportLog.ConnectionRefused(_logger, Name, ex.Message, ex));
             return;
         }
         catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
         {
             var ex = new TransportException($"{name} (on {Name}): TLS handshake did not finish within {_handshakeTimeout.TotalSeconds:0.###} s.");
-            TransportLog.ConnectionRefused(_logger, Name, ex.Message, ex);
+            Quietly(() => TransportLog.ConnectionRefused(_logger, Name, ex.Message, ex));
             return;
         }
         catch (OperationCanceledException)
@@ -367,7 +389,7 @@ public sealed class TcpTransportListener : IAsyncDisposable
             // Anything else is still about this one connection; the listener carries on.
             client.Dispose();
             var failure = new TransportException($"{name} (on {Name}): TLS handshake failed: {ex.Message}", ex);
-            TransportLog.ConnectionRefused(_logger, Name, failure.Message, failure);
+            Quietly(() => TransportLog.ConnectionRefused(_logger, Name, failure.Message, failure));
             return;
         }
 
@@ -397,6 +419,7 @@ public sealed class TcpTransportListener : IAsyncDisposable
             static (done, state) =>
             {
                 var set = (HashSet<Task>)state!;
+                _ = done.Exception; // observed: a handshake reports its own failures
                 lock (set)
                 {
                     set.Remove(done);

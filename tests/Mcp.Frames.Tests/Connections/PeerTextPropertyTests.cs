@@ -18,7 +18,9 @@ public class PeerTextPropertyTests
     /// <summary>Texts built mostly from the characters the escaping is about, and any UTF-16 code unit besides.</summary>
     private static readonly Arbitrary<string> Texts = Gen.OneOf(
             Gen.Elements("\\", "u", "U", "0", "a", "é", "\n", "\u001b", "\u007f", "\u009b", "\u202E", "\u200B", "\u2028",
-                "\U000E0041", "\U0001F600", "\uD800", "\uDC00", "\\u0009", "\\U000e0041"),
+                "\U000E0041", "\U000E0001", "\U0001D173", "\U00013430", "\U0001F600", "\U00010000", "\uD800", "\uDC00",
+                "\\u0009", "\\U000e0041"),
+            Gen.Choose(0x10000, 0x10FFFF).Select(char.ConvertFromUtf32),
             Gen.Choose(0, 0xFFFF).Select(c => ((char)c).ToString()))
         .ArrayOf()
         .Select(pieces => string.Concat(pieces))
@@ -80,7 +82,8 @@ public class PeerTextPropertyTests
 
                 int digits = next == 'u' ? 4 : next == 'U' ? 8 : 0;
                 if (digits > 0 && shown.Length - (i + 2) >= digits
-                    && int.TryParse(shown.AsSpan(i + 2, digits), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int codePoint))
+                    && int.TryParse(shown.AsSpan(i + 2, digits), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int codePoint)
+                    && codePoint is >= 0 and <= 0x10FFFF)
                 {
                     text.Append(codePoint > 0xFFFF ? char.ConvertFromUtf32(codePoint) : ((char)codePoint).ToString());
                     i += 1 + digits;

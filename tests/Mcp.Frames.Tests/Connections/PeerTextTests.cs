@@ -66,7 +66,7 @@ public class PeerTextTests : ConnectionTestBase
     [Test]
     public void Escape_returns_safe_text_as_it_is()
     {
-        const string Plain = "plain name, ünïcode, 中文, emoji \U0001F600, C:\\dir\\file, trailing\\";
+        const string Plain = "plain name, ünïcode, 中文, emoji \U0001F600 and \\\U0001F600, C:\\dir\\file, trailing\\";
 
         Assert.Multiple(() =>
         {

@@ -45,3 +45,22 @@ internal sealed class CapturingLogger<T> : ILogger<T>
         }
     }
 }
+
+/// <summary>A logger whose every call throws, as a broken sink behind Microsoft.Extensions.Logging does (it rethrows).</summary>
+internal sealed class ThrowingLogger<T> : ILogger<T>
+{
+    public int Calls => Volatile.Read(ref _calls);
+
+    private int _calls;
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        Interlocked.Increment(ref _calls);
+        throw new AggregateException("An error occurred while writing to logger(s).", new IOException("the log disk is full"));
+    }
+}

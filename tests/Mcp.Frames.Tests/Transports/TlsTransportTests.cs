@@ -65,6 +65,32 @@ public class TlsTransportTests : TransportTest
     }
 
     [Test]
+    public async Task A_logger_that_throws_neither_stops_the_listener_nor_escapes_its_constructor_or_disposal()
+    {
+        var logger = new ThrowingLogger<TcpTransportListener>();
+        var listener = new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0), ServerOptions(requireClient: false), logger: logger);
+
+        // A client that does not speak TLS: its handshake fails, and the log of the refusal throws.
+        using (var plain = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await plain.ConnectAsync(listener.LocalEndPoint).WaitAsync(Limit);
+            await plain.SendAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray()).WaitAsync(Limit);
+            await Bounded.UntilAsync(() => logger.Calls >= 2, "the refusal is logged (after the listening line)", Limit);
+        }
+
+        (ITransport connected, ITransport accepted) = await TcpTransportTests.ConnectPairAsync(listener, ClientOptions(pin: _server));
+        await using (ITransport client = connected)
+        await using (ITransport server = accepted)
+        {
+            await ExchangeAsync(client, server);
+        }
+
+        int before = logger.Calls;
+        await listener.DisposeAsync().AsTask().WaitAsync(Limit);
+        Assert.That(logger.Calls, Is.GreaterThan(before), "the stop was logged too, and that throw stayed inside");
+    }
+
+    [Test]
     public async Task Mutual_tls_succeeds_when_the_client_presents_the_pinned_certificate()
     {
         await using var listener = new TcpTransportListener(new IPEndPoint(IPAddress.Loopback, 0), ServerOptions(requireClient: true));
