@@ -65,9 +65,9 @@ public sealed class DeviceEndToEndTests(LinkKind kind) : GatewayTestBase
     public async Task A_device_id_with_control_characters_is_matched_in_the_desired_configuration_exactly_and_logged_escaped()
     {
         // The id holds a line break and a terminal escape; the desired configuration names it with JSON escapes.
-        const string Id = "gw\n12:00:00 crit forged\u001b[2J";
-        string definition = DeviceRig.DefinitionJson.Replace("\"gw-e2e\"", System.Text.Json.JsonSerializer.Serialize(Id), StringComparison.Ordinal);
-        string desired = DeviceRig.DesiredJson.Replace("\"gw-e2e\"", System.Text.Json.JsonSerializer.Serialize(Id), StringComparison.Ordinal);
+        const string Id = DeviceRig.ForgedId;
+        string definition = DeviceRig.WithDeviceId(DeviceRig.DefinitionJson, Id);
+        string desired = DeviceRig.WithDeviceId(DeviceRig.DesiredJson, Id);
         Assert.That(definition, Does.Not.Contain("gw-e2e"));
 
         DeviceRig rig = Track(await DeviceRig.StartAsync(kind, Logs, desired, definition: FirmwareSim.Definition.DeviceDefinition.Parse(definition, "forged.json")));
@@ -77,7 +77,7 @@ public sealed class DeviceEndToEndTests(LinkKind kind) : GatewayTestBase
         {
             Assert.That(rig.Entry.DeviceId, Is.EqualTo(Id));
             Assert.That(ConfigValue(rig, 0), Is.EqualTo(150), "the desired set point was written: the device was found by its exact id");
-            Assert.That(Logs.Entries.Where(e => e.Message.Contains("crit forged", StringComparison.Ordinal)).Select(e => e.Message), Is.Not.Empty.And.All.Contains("gw\\u000a12:00:00 crit forged\\u001b[2J"));
+            Assert.That(Logs.Entries.Where(e => e.Message.Contains("crit forged", StringComparison.Ordinal)).Select(e => e.Message), Is.Not.Empty.And.All.Contains(DeviceRig.ForgedIdShown));
             Assert.That(Logs.Entries.Where(e => e.Message.Any(char.IsControl)).Select(e => e.Message), Is.Empty, "no log line carries a control character");
         });
     }

@@ -164,8 +164,8 @@ public sealed class GatewayAppTests : GatewayTestBase
     [Test]
     public async Task A_device_id_with_control_characters_is_exact_in_json_and_escaped_in_the_health_text_and_the_live_values_log()
     {
-        const string Id = "gw\n12:00:00 crit forged\u001b[2J";
-        string definition = DeviceRig.DefinitionJson.Replace("\"gw-e2e\"", JsonSerializer.Serialize(Id), StringComparison.Ordinal);
+        const string Id = DeviceRig.ForgedId;
+        string definition = DeviceRig.WithDeviceId(DeviceRig.DefinitionJson, Id);
         SimHost sim = Track(await DeviceRig.StartSimAsync(LinkKind.Tcp, Logs, FirmwareSim.Definition.DeviceDefinition.Parse(definition, "forged.json")));
         Task<LogEntry> liveValues = Logs.WaitForAsync(e => e.Message.Contains("live values", StringComparison.Ordinal)); // every 2 s
         RunningGateway gateway = Track(await RunningGateway.StartAsync(
@@ -180,7 +180,7 @@ public sealed class GatewayAppTests : GatewayTestBase
         await Await.UntilAsync(gateway.Registry, () => device.Health == DeviceHealth.Healthy, "healthy");
 
         Assert.That(Text((await GetJsonAsync(gateway.Http, "/devices")).EnumerateArray().Single(), "deviceId"), Is.EqualTo(Id));
-        Assert.That((await liveValues).Message, Does.StartWith("gw\\u000a12:00:00 crit forged\\u001b[2J (Healthy) live values: 3/1="));
+        Assert.That((await liveValues).Message, Does.StartWith($"{DeviceRig.ForgedIdShown} (Healthy) live values: 3/1="));
 
         sim.Faults.SilenceFor(TimeSpan.FromMinutes(5));
         await Await.UntilAsync(gateway.Registry, () => device.Health != DeviceHealth.Healthy, "unwell");
@@ -190,7 +190,7 @@ public sealed class GatewayAppTests : GatewayTestBase
         Assert.Multiple(() =>
         {
             Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
-            Assert.That(health, Does.StartWith("Degraded: gw\\u000a12:00:00 crit forged\\u001b[2J is "));
+            Assert.That(health, Does.StartWith($"Degraded: {DeviceRig.ForgedIdShown} is "));
             Assert.That(health.Any(char.IsControl), Is.False, health);
             Assert.That(Logs.Entries.Where(e => e.Message.Any(char.IsControl)).Select(e => e.Message), Is.Empty, "no log line carries a control character");
         });

@@ -82,6 +82,16 @@ internal sealed class DeviceRig : IAsyncDisposable
 
     public static DeviceDefinition Definition => DeviceDefinition.Parse(DefinitionJson, "gw-e2e.json");
 
+    /// <summary>An id that holds a line break and a terminal escape, as a hostile device might send.</summary>
+    public const string ForgedId = "gw\n12:00:00 crit forged\u001b[2J";
+
+    /// <summary><see cref="ForgedId"/> as logs and text output must show it.</summary>
+    public const string ForgedIdShown = "gw\\u000a12:00:00 crit forged\\u001b[2J";
+
+    /// <summary><paramref name="json"/> (<see cref="DefinitionJson"/> or <see cref="DesiredJson"/>) with <see cref="DeviceId"/> replaced by <paramref name="deviceId"/>.</summary>
+    public static string WithDeviceId(string json, string deviceId) =>
+        json.Replace($"\"{DeviceId}\"", System.Text.Json.JsonSerializer.Serialize(deviceId), StringComparison.Ordinal);
+
     /// <summary>Starts the simulated device and serves it.</summary>
     public static async Task<SimHost> StartSimAsync(LinkKind kind, ILoggerFactory logs, DeviceDefinition? definition = null)
     {
